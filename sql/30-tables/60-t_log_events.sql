@@ -1,0 +1,22 @@
+CREATE TABLE sch_chameleon.t_log_events (
+    -- no foreign key: the batch row is written in the same transaction, and a
+    -- check per logged row costs as much as a fifth of the whole write; the
+    -- rows go with their batch in fn_replay_next, drop_source and re-snapshots
+    batch_id     bigint      NOT NULL,
+    event_seq    integer     NOT NULL,
+    mysql_schema text        NOT NULL,
+    mysql_table  text        NOT NULL,
+    kind         text        NOT NULL CHECK (kind IN ('insert', 'update', 'delete', 'ddl')),
+    row_after    jsonb,
+    row_before   jsonb,
+    -- commit position of the MySQL transaction the event belongs to: the
+    -- decoder compares it with a table's copy coordinates (soft init)
+    tx_file      text        NOT NULL,
+    tx_pos       bigint      NOT NULL,
+    tx_seq       integer     NOT NULL,
+    event_at     timestamptz,
+    ddl          text,
+    -- the decoder reads a batch table by table
+    PRIMARY KEY (batch_id, mysql_schema, mysql_table, event_seq)
+);
+COMMENT ON TABLE sch_chameleon.t_log_events IS 'Row images (jsonb in PostgreSQL input format) waiting for the decoder';

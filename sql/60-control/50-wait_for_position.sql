@@ -1,0 +1,50 @@
+CREATE FUNCTION sch_chameleon.wait_for_position(source text, "position" text, timeout interval DEFAULT '1 minute')
+RETURNS text
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_src      sch_chameleon.t_sources := sch_chameleon.fn_source(source);
+    v_deadline timestamptz := clock_timestamp() + timeout;
+    v_file     text;
+    v_pos      bigint;
+    v_gtid     boolean;
+    v_sleep    double precision := 0.01;
+BEGIN
+    IF "position" IS NULL OR timeout IS NULL OR timeout < interval '0' THEN
+        RAISE EXCEPTION 'position and a positive timeout are required' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF "position" ~ '^[^:\s]+:[0-9]+$' THEN
+        v_file := split_part("position", ':', 1);
+        v_pos  := split_part("position", ':', 2)::bigint;
+        v_gtid := false;
+    ELSIF "position" ~ '^\s*[0-9]+-[0-9]+-[0-9]+(\s*,\s*[0-9]+-[0-9]+-[0-9]+)*\s*$' THEN
+        v_gtid := true;
+    ELSE
+        RAISE EXCEPTION 'position "%" is neither file:position nor a MariaDB GTID (domain-server-sequence)', "position"
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Take it from MySQL: SHOW MASTER STATUS (File:Position) or SELECT @@gtid_binlog_pos.';
+    END IF;
+    LOOP
+        SELECT * INTO v_src FROM sch_chameleon.t_sources s WHERE s.source_id = v_src.source_id;
+        IF v_gtid AND sch_chameleon.fn_gtid_covered(v_src.replay_gtid, "position") THEN
+            RETURN sch_chameleon.fn_position_text(v_src.replay_file, v_src.replay_pos, v_src.replay_gtid);
+        ELSIF NOT v_gtid AND sch_chameleon.fn_position_reached(v_src.replay_file, v_src.replay_pos, v_file, v_pos) THEN
+            RETURN sch_chameleon.fn_position_text(v_src.replay_file, v_src.replay_pos, v_src.replay_gtid);
+        END IF;
+        IF v_src.status = 'error' THEN
+            RAISE EXCEPTION 'source "%" is in error: %', source, v_src.last_error USING ERRCODE = 'object_not_in_prerequisite_state';
+        END IF;
+        IF clock_timestamp() >= v_deadline THEN
+            RAISE EXCEPTION 'position % of source "%" not applied after % (replay is at %)', "position", source, timeout,
+                coalesce(sch_chameleon.fn_position_text(v_src.replay_file, v_src.replay_pos, v_src.replay_gtid), 'nothing yet')
+                USING ERRCODE = 'query_canceled';
+        END IF;
+        PERFORM pg_sleep(v_sleep);
+        v_sleep := least(v_sleep * 1.5, 0.2);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION sch_chameleon.wait_for_position(text, text, interval) IS
+'Returns once everything up to a MySQL file:position or MariaDB GTID is applied in PostgreSQL (read-your-writes).';

@@ -1,0 +1,276 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../log.js';
+import { openCatalog, type Catalog } from '../catalog/db.js';
+import { listenForCommands, type CommandListener } from '../catalog/listener.js';
+import { claimCommand, finishCommand, requeueCommand, reportProgress, sweepOrphanedCommands, type ClaimedCommand } from '../catalog/commands.js';
+import { acquireLease, heartbeat, markAgentStopped, registerAgent, releaseLease, sourcesToReplicate } from '../catalog/agents.js';
+import { loadSource, setSourceStatus } from '../catalog/sources.js';
+import { markTablesReplicating } from '../catalog/tables.js';
+import { notifyAlert } from '../catalog/alerts.js';
+import { catalogVersion } from '../catalog/sql-bundle.js';
+import { ChameleonError, ErrorCodes, errorMessage } from '../errors.js';
+import { redactText } from '../log.js';
+import { runSnapshot, withReplayHeld } from '../snapshot/init-replica.js';
+import { SourceReplica } from '../replica/source-replica.js';
+
+export interface AgentOptions {
+  pgUrl: string;
+  log: Logger;
+  /** How long a lease (and a command claim) outlives a silent agent. */
+  leaseSeconds?: number;
+  /** Backstop scan of the queue, in case a notification was missed. */
+  scanIntervalMs?: number;
+}
+
+/**
+ * The agent: claims commands from the queue, runs them, and runs the
+ * continuous replica of every source it owns.
+ */
+export class Agent {
+  readonly id: string;
+  private readonly cat: Catalog;
+  private readonly log: Logger;
+  private readonly leaseSeconds: number;
+  private listener: CommandListener | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private scanning = false;
+  private rescan = false;
+  private stopping = false;
+  /** Commands in flight, by command id. */
+  private readonly running = new Map<string, { cmd: ClaimedCommand; promise: Promise<void> }>();
+  /** Replicas running here, by source id. */
+  private readonly replicas = new Map<string, SourceReplica>();
+  private readonly starting = new Set<string>();
+
+  constructor(private readonly opts: AgentOptions) {
+    this.id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.cat = openCatalog(opts.pgUrl, { max: 20, applicationName: `chameleon agent ${this.id}` });
+    this.log = opts.log.child({ agent: this.id });
+    this.leaseSeconds = opts.leaseSeconds ?? 30;
+  }
+
+  async start(): Promise<void> {
+    await registerAgent(this.cat, { id: this.id, hostname: hostname(), pid: process.pid, version: catalogVersion() });
+    this.listener = await listenForCommands(this.opts.pgUrl, this.log, (reason) => this.requestScan(reason));
+    const beat = Math.max(1000, (this.leaseSeconds * 1000) / 3);
+    this.timers.push(setInterval(() => void this.beat(), beat));
+    this.timers.push(setInterval(() => this.requestScan('timer'), this.opts.scanIntervalMs ?? 2000));
+    this.log.info({ version: catalogVersion() }, 'agent started');
+    this.requestScan('start');
+  }
+
+  /** Stops cleanly: replicas finish their batch in flight, running commands go back to the queue. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    await this.listener?.close();
+    await Promise.all([...this.replicas.values()].map((r) => r.stop()));
+    this.replicas.clear();
+    for (const { cmd } of this.running.values()) await requeueCommand(this.cat, cmd.command_id).catch(() => undefined);
+    await markAgentStopped(this.cat, this.id).catch(() => undefined);
+    await this.cat.close();
+    this.log.info('agent stopped');
+  }
+
+  private requestScan(reason: string): void {
+    if (this.stopping) return;
+    if (this.scanning) {
+      this.rescan = true;
+      return;
+    }
+    this.scanning = true;
+    void this.scan(reason).finally(() => {
+      this.scanning = false;
+      if (this.rescan) {
+        this.rescan = false;
+        this.requestScan('again');
+      }
+    });
+  }
+
+  private async scan(reason: string): Promise<void> {
+    try {
+      await sweepOrphanedCommands(this.cat, this.leaseSeconds);
+      for (;;) {
+        if (this.stopping) return;
+        const cmd = await claimCommand(this.cat, this.id, this.leaseSeconds);
+        if (!cmd) break;
+        const log = this.log.child({ command_id: cmd.command_id, source: cmd.source_name, command: cmd.command });
+        log.info({ reason }, 'command claimed');
+        const promise = this.execute(cmd, log).finally(() => {
+          this.running.delete(cmd.command_id);
+          void this.releaseIfIdle(cmd.source_id);
+          this.requestScan('command finished');
+        });
+        this.running.set(cmd.command_id, { cmd, promise });
+      }
+      await this.resumeReplicas();
+    } catch (err) {
+      this.log.error({ err }, 'queue scan failed');
+    }
+  }
+
+  private async execute(cmd: ClaimedCommand, log: Logger): Promise<void> {
+    try {
+      const progress = await this.dispatch(cmd, log);
+      await finishCommand(this.cat, cmd.command_id, { state: 'done', progress });
+      log.info('command done');
+    } catch (err) {
+      if (this.stopping) return;
+      if (err instanceof ChameleonError && err.code === ErrorCodes.CANCELLED) {
+        await finishCommand(this.cat, cmd.command_id, { state: 'cancelled', error: 'cancelled' }).catch(() => undefined);
+        log.info('command cancelled');
+        return;
+      }
+      const message = redactText(errorMessage(err));
+      log.error({ err }, 'command failed');
+      await finishCommand(this.cat, cmd.command_id, { state: 'failed', error: message }).catch(() => undefined);
+      if (cmd.source_id && ['init_replica', 'start_replica'].includes(cmd.command)) {
+        await setSourceStatus(this.cat, cmd.source_id, 'error', { lastError: message, replicaEnabled: false }).catch(() => undefined);
+        await notifyAlert(this.cat, { source: cmd.source_name, command: cmd.command, error: message }).catch(() => undefined);
+      }
+    }
+  }
+
+  private async dispatch(cmd: ClaimedCommand, log: Logger): Promise<unknown> {
+    const sourceId = cmd.source_id;
+    if (sourceId === null) return null;
+    const source = await loadSource(this.cat, sourceId);
+    if (!source) throw new ChameleonError(ErrorCodes.CONFIG, 'the source was dropped');
+    switch (cmd.command) {
+      case 'init_replica':
+      case 'copy_schema': {
+        await this.stopReplica(sourceId);
+        return runSnapshot({
+          cat: this.cat,
+          source,
+          log: log.child({ source: source.name }),
+          withData: cmd.command === 'init_replica',
+          commandId: cmd.command_id,
+          progress: (p) => reportProgress(this.cat, cmd.command_id, p),
+        });
+      }
+      case 'refresh_schema':
+      case 'sync_tables': {
+        // the replica goes on; only its replay waits while a table is between its snapshot and its swap
+        const online = {
+          holdReplay: () => this.replicas.get(sourceId)?.holdReplay() ?? Promise.resolve(() => undefined),
+        };
+        const progress = await runSnapshot({
+          cat: this.cat,
+          source,
+          log: log.child({ source: source.name }),
+          withData: true,
+          commandId: cmd.command_id,
+          scope: cmd.command === 'refresh_schema'
+            ? { kind: 'schema', schema: String(cmd.args.mysql_schema) }
+            : { kind: 'tables', tables: (cmd.args.tables as string[]) ?? [] },
+          ...online,
+          progress: (p) => reportProgress(this.cat, cmd.command_id, p),
+        });
+        if (this.replicas.has(sourceId)) await withReplayHeld(online, () => markTablesReplicating(this.cat, sourceId));
+        return progress;
+      }
+      case 'start_replica': {
+        if (!source.replicaEnabled) return { skipped: 'stop_replica was called after this start' };
+        if (!['initialised', 'stopped', 'running', 'starting'].includes(source.status)) {
+          throw new ChameleonError(ErrorCodes.CONFIG, `source ${source.name} cannot start from status ${source.status}`);
+        }
+        await this.startReplica(sourceId, source.name);
+        return { running: true };
+      }
+      case 'stop_replica': {
+        await this.stopReplica(sourceId);
+        await setSourceStatus(this.cat, sourceId, 'stopped');
+        return { stopped: true };
+      }
+      default:
+        throw new ChameleonError(ErrorCodes.CONFIG, `unknown command ${cmd.command}`);
+    }
+  }
+
+  private async startReplica(sourceId: string, name: string): Promise<void> {
+    if (this.replicas.has(sourceId) || this.starting.has(sourceId)) return;
+    this.starting.add(sourceId);
+    try {
+      await setSourceStatus(this.cat, sourceId, 'starting');
+      const replica = new SourceReplica({
+        cat: this.cat,
+        agentId: this.id,
+        sourceId,
+        log: this.log.child({ source: name }),
+        onFatal: (err) => void this.replicaFailed(sourceId, name, err),
+      });
+      await replica.start();
+      this.replicas.set(sourceId, replica);
+      await markTablesReplicating(this.cat, sourceId);
+      await setSourceStatus(this.cat, sourceId, 'running', { lastError: null });
+    } finally {
+      this.starting.delete(sourceId);
+    }
+  }
+
+  private async stopReplica(sourceId: string): Promise<void> {
+    const replica = this.replicas.get(sourceId);
+    if (!replica) return;
+    this.replicas.delete(sourceId);
+    await replica.stop();
+  }
+
+  private async replicaFailed(sourceId: string, name: string, err: unknown): Promise<void> {
+    this.replicas.delete(sourceId);
+    if (this.stopping) return;
+    if (err instanceof ChameleonError && err.code === ErrorCodes.LEASE_LOST) {
+      this.log.warn({ source: name }, 'lost the source to another agent');
+      return;
+    }
+    const message = redactText(errorMessage(err));
+    this.log.error({ source: name, err }, 'replica stopped on error');
+    await setSourceStatus(this.cat, sourceId, 'error', { lastError: message, replicaEnabled: false }).catch(() => undefined);
+    await notifyAlert(this.cat, { source: name, error: message }).catch(() => undefined);
+    await this.releaseIfIdle(sourceId);
+  }
+
+  /** Sources whose replica should run (after an agent restart or a takeover) are started here. */
+  private async resumeReplicas(): Promise<void> {
+    for (const s of await sourcesToReplicate(this.cat, this.id)) {
+      if (this.stopping) return;
+      if (this.replicas.has(s.source_id) || this.starting.has(s.source_id)) continue;
+      if ([...this.running.values()].some((r) => r.cmd.source_id === s.source_id)) continue;
+      if (!(await acquireLease(this.cat, s.source_id, this.id, this.leaseSeconds))) continue;
+      try {
+        await this.startReplica(s.source_id, s.source_name);
+        this.log.info({ source: s.source_name }, 'replica resumed');
+      } catch (err) {
+        this.log.error({ source: s.source_name, err }, 'replica could not start; will retry');
+        await setSourceStatus(this.cat, s.source_id, 'stopped', { lastError: redactText(errorMessage(err)) }).catch(() => undefined);
+        await releaseLease(this.cat, s.source_id, this.id).catch(() => undefined);
+      }
+    }
+  }
+
+  private async releaseIfIdle(sourceId: string | null): Promise<void> {
+    if (!sourceId || this.stopping) return;
+    if (this.replicas.has(sourceId) || this.starting.has(sourceId)) return;
+    if ([...this.running.values()].some((r) => r.cmd.source_id === sourceId)) return;
+    await releaseLease(this.cat, sourceId, this.id).catch(() => undefined);
+  }
+
+  private async beat(): Promise<void> {
+    try {
+      const owned = new Set(await heartbeat(this.cat, this.id, this.leaseSeconds));
+      for (const [sourceId, replica] of this.replicas) {
+        if (!owned.has(sourceId)) {
+          // dropped, or taken over after we were silent too long
+          this.log.warn({ source: replica.name }, 'source no longer owned; stopping its replica here');
+          this.replicas.delete(sourceId);
+          await replica.stop();
+        }
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'heartbeat failed');
+    }
+  }
+}

@@ -1,0 +1,256 @@
+import ZongJi from '@vlasky/zongji';
+import { EventEmitter } from 'node:events';
+import { mysqlOptionsFromUrl } from '../mysql/connection.js';
+import { keepRawBytes } from '../mysql/type-map.js';
+
+export type RowKind = 'insert' | 'update' | 'delete';
+
+export interface RowChange {
+  schema: string;
+  table: string;
+  kind: RowKind;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+}
+
+export interface BinlogPosition {
+  file: string;
+  pos: number;
+  gtid: string | null;
+}
+
+/** A MySQL transaction, whole: its row changes and the position after its commit. */
+export interface BinlogTransaction {
+  changes: RowChange[];
+  /** Statement of a DDL transaction (query event outside BEGIN/COMMIT). */
+  ddl: { schema: string; statement: string } | null;
+  end: BinlogPosition;
+  /** Commit time on the source (binlog event timestamp). */
+  timestamp: Date;
+  /** Approximate size in bytes of the binlog events, for queue accounting. */
+  bytes: number;
+}
+
+/**
+ * The narrow interface around zongji the replica needs: whole transactions
+ * with their end position, heartbeats, errors; pause/resume for back-pressure.
+ */
+export interface BinlogStreamEvents {
+  transaction: [BinlogTransaction];
+  /** The stream is connected and positioned. */
+  ready: [];
+  /** The server had nothing to send for a heartbeat period: the reader is at the end of the binlog. */
+  heartbeat: [BinlogPosition];
+  error: [Error];
+}
+
+export interface BinlogStreamOptions {
+  url: string;
+  serverId: number;
+  start: { file: string; pos: number } | { gtid: string };
+  schemas: string[];
+  /** Seconds between server heartbeats on an idle stream (MySQL/MariaDB master_heartbeat_period). */
+  heartbeatSeconds?: number;
+  /** Seconds of silence (no event, no heartbeat) after which the connection is taken as dead. */
+  silenceSeconds?: number;
+}
+
+interface ZongjiEvent {
+  getEventName(): string;
+  timestamp: number;
+  nextPosition: number;
+  size: number;
+  gtid?: string;
+  [key: string]: unknown;
+}
+
+export class BinlogStream extends EventEmitter<BinlogStreamEvents> {
+  private zongji: ZongJi | null = null;
+  private current: RowChange[] = [];
+  private currentBytes = 0;
+  private inTransaction = false;
+  private file: string;
+  private gtid: string | null = null;
+  private stopped = false;
+  private lastData = Date.now();
+  private watchdog: NodeJS.Timeout | null = null;
+
+  constructor(private readonly opts: BinlogStreamOptions) {
+    super();
+    this.file = 'file' in opts.start ? opts.start.file : '';
+  }
+
+  start(): void {
+    const conn = mysqlOptionsFromUrl(this.opts.url);
+    // timestamps as UTC strings, JSON as text: the type map converts from there
+    const zongji = new ZongJi({ ...conn, dateStrings: true, timezone: 'Z', jsonStrings: true, supportBigNumbers: true, bigNumberStrings: true } as never);
+    this.zongji = zongji;
+    zongji.on('error', (err: Error) => {
+      if (!this.stopped) this.emit('error', err);
+    });
+    zongji.on('ready', () => this.emit('ready'));
+    zongji.on('binlog', (evt: unknown) => {
+      this.lastData = Date.now();
+      this.onEvent(evt as ZongjiEvent);
+    });
+    const includeSchema = Object.fromEntries(this.opts.schemas.map((s) => [s, true as const]));
+    const startOpts =
+      'gtid' in this.opts.start
+        ? { gtidSet: this.opts.start.gtid }
+        : { filename: this.opts.start.file, position: this.opts.start.pos };
+    zongji.start({
+      serverId: this.opts.serverId,
+      ...startOpts,
+      includeEvents: ['rotate', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query', 'mariadbgtid', 'gtid', 'heartbeat'],
+      includeSchema,
+    });
+    // start() creates the binlog connection at once and sends the dump request
+    // only after a few queries, so this lands first: the server then sends a
+    // heartbeat whenever it has had nothing to send for that long
+    const heartbeat = this.opts.heartbeatSeconds ?? 1;
+    const binlogConn = (zongji as unknown as { connection?: { query(sql: string, cb: (err: unknown) => void): void } }).connection;
+    binlogConn?.query(`SET @master_heartbeat_period = ${Math.round(heartbeat * 1e9)}`, () => undefined);
+    const silence = Math.max(this.opts.silenceSeconds ?? 0, heartbeat * 5) * 1000;
+    this.lastData = Date.now();
+    this.watchdog = setInterval(() => {
+      if (!this.stopped && Date.now() - this.lastData > silence) {
+        this.lastData = Date.now();
+        this.emit('error', new Error(`no binlog data nor heartbeat for ${Math.round(silence / 1000)} s: connection presumed dead`));
+      }
+    }, Math.min(silence, 1000));
+  }
+
+  /** Stops reading from the socket; MySQL buffers on its side until resume(). */
+  pause(): void {
+    (this.zongji as unknown as { connection?: { pause(): void } })?.connection?.pause();
+  }
+
+  resume(): void {
+    (this.zongji as unknown as { connection?: { resume(): void } })?.connection?.resume();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.watchdog) clearInterval(this.watchdog);
+    const z = this.zongji;
+    this.zongji = null;
+    if (!z) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      z.once('stopped', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      try {
+        z.stop();
+      } catch {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+
+  private onEvent(evt: ZongjiEvent): void {
+    if (this.stopped) return;
+    const name = evt.getEventName();
+    switch (name) {
+      case 'rotate':
+        this.file = String(evt.binlogName);
+        return;
+      case 'mariadbgtid':
+      case 'gtid':
+        this.gtid = typeof evt.gtid === 'string' ? evt.gtid : null;
+        this.beginTransaction();
+        return;
+      case 'heartbeat':
+        if (!this.inTransaction) this.emit('heartbeat', { file: this.currentFile(), pos: Number(evt.nextPosition ?? 0), gtid: this.gtid });
+        return;
+      case 'tablemap':
+        // text and geometry columns arrive as raw bytes; the type map decodes them with the column's charset
+        keepRawBytes((this.zongji as unknown as { tableMap: Record<number, never> }).tableMap[evt.tableId as number]);
+        return;
+      case 'writerows':
+      case 'updaterows':
+      case 'deleterows':
+        this.addRows(name, evt);
+        return;
+      case 'xid':
+        this.commit(evt);
+        return;
+      case 'query': {
+        const query = String(evt.query ?? '').trim();
+        if (/^BEGIN$/i.test(query) || /^XA START/i.test(query)) {
+          this.beginTransaction();
+        } else if (/^COMMIT$/i.test(query) || /^XA COMMIT/i.test(query)) {
+          this.commit(evt);
+        } else if (/^ROLLBACK$/i.test(query)) {
+          // non-transactional changes rolled back are still in the binlog as their own events
+          this.commit(evt);
+        } else {
+          // DDL and other statements are transactions of their own
+          this.current = [];
+          this.currentBytes = 0;
+          this.inTransaction = false;
+          this.emitTransaction({ schema: String(evt.schema ?? ''), statement: query }, evt);
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private beginTransaction(): void {
+    this.current = [];
+    this.currentBytes = 0;
+    this.inTransaction = true;
+  }
+
+  private addRows(name: string, evt: ZongjiEvent): void {
+    const tableMap = evt.tableMap as Record<number, { parentSchema: string; tableName: string }>;
+    const meta = tableMap[evt.tableId as number];
+    if (!meta) return;
+    const rows = evt.rows as Record<string, unknown>[];
+    const kind: RowKind = name === 'writerows' ? 'insert' : name === 'updaterows' ? 'update' : 'delete';
+    for (const row of rows) {
+      if (kind === 'update') {
+        const r = row as { before: Record<string, unknown>; after: Record<string, unknown> };
+        this.current.push({ schema: meta.parentSchema, table: meta.tableName, kind, before: r.before, after: r.after });
+      } else if (kind === 'insert') {
+        this.current.push({ schema: meta.parentSchema, table: meta.tableName, kind, before: null, after: row });
+      } else {
+        this.current.push({ schema: meta.parentSchema, table: meta.tableName, kind, before: row, after: null });
+      }
+    }
+    this.currentBytes += evt.size ?? 0;
+    if (!this.inTransaction) {
+      // row events outside BEGIN/COMMIT (should not happen with ROW format): commit them alone
+      this.commit(evt);
+    }
+  }
+
+  private commit(evt: ZongjiEvent): void {
+    this.emitTransaction(null, evt);
+    this.current = [];
+    this.currentBytes = 0;
+    this.inTransaction = false;
+  }
+
+  private currentFile(): string {
+    return this.file || String((this.zongji as unknown as { options?: { filename?: string } })?.options?.filename ?? '');
+  }
+
+  private emitTransaction(ddl: BinlogTransaction['ddl'], evt: ZongjiEvent): void {
+    // when started from a GTID position, zongji keeps the executed set, already
+    // extended by this transaction: the exact position to resume from
+    const executed = (this.zongji as unknown as { gtidSet?: string }).gtidSet;
+    const tx: BinlogTransaction = {
+      changes: this.current,
+      ddl,
+      end: { file: this.currentFile(), pos: evt.nextPosition, gtid: 'gtid' in this.opts.start && executed ? executed : this.gtid },
+      timestamp: new Date(evt.timestamp),
+      bytes: this.currentBytes + (evt.size ?? 0),
+    };
+    this.emit('transaction', tx);
+  }
+}

@@ -1,0 +1,152 @@
+import type pg from 'pg';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { from as copyFrom } from 'pg-copy-streams';
+import { ChameleonError, ErrorCodes } from '../errors.js';
+
+export interface LogEvent {
+  schema: string;
+  table: string;
+  kind: 'insert' | 'update' | 'delete' | 'ddl';
+  /** JSON text of the after image, keyed by PostgreSQL column name. */
+  after: string | null;
+  before: string | null;
+  txFile: string;
+  txPos: number;
+  txSeq: number;
+  eventAt: Date | null;
+  ddl: string | null;
+}
+
+export interface BatchToWrite {
+  events: LogEvent[];
+  end: { file: string; pos: number; gtid: string | null };
+  transactions: number;
+  bytes: number;
+  firstEventAt: Date | null;
+  lastEventAt: Date | null;
+  discarded: { schema: string; table: string; image: unknown; reason: string }[];
+}
+
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function copyField(value: string | number | null): string {
+  if (value === null) return '\\N';
+  const s = String(value);
+  return /[\\\n\r\t]/.test(s) ? s.replace(/[\\\n\r\t]/g, (c) => COPY_ESCAPES[c]) : s;
+}
+
+/**
+ * Writes one batch: its row images (COPY) and the reader position after it
+ * (the batch's end position),
+ * in one transaction, fenced by the agent's lease on the source. A crash at
+ * any point leaves either the whole batch with its position, or neither.
+ */
+export async function writeBatch(pool: pg.Pool, agentId: string, sourceId: string, batch: BatchToWrite): Promise<string> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const lease = await client.query(
+      // KEY SHARE: the heartbeat's renewal does not wait for it, a takeover (a key change) does
+      'SELECT 1 FROM sch_chameleon.t_source_leases WHERE source_id = $1 AND agent_id = $2 FOR KEY SHARE',
+      [sourceId, agentId],
+    );
+    if (lease.rows.length === 0) {
+      throw new ChameleonError(ErrorCodes.LEASE_LOST, 'the agent no longer owns the source (taken over or dropped)', { source: sourceId });
+    }
+    const ins = await client.query<{ batch_id: string }>(
+      `INSERT INTO sch_chameleon.t_batches (source_id, end_file, end_pos, end_gtid, events, transactions, bytes, first_event_at, last_event_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING batch_id`,
+      [sourceId, batch.end.file, batch.end.pos, batch.end.gtid, batch.events.length, batch.transactions, batch.bytes,
+        batch.firstEventAt, batch.lastEventAt],
+    );
+    const batchId = ins.rows[0].batch_id;
+    if (batch.events.length > 0) {
+      const lines = function* (): Generator<string> {
+        let chunk = '';
+        for (let i = 0; i < batch.events.length; i++) {
+          const e = batch.events[i];
+          chunk += `${batchId}\t${i + 1}\t${copyField(e.schema)}\t${copyField(e.table)}\t${e.kind}\t${copyField(e.after)}\t` +
+            `${copyField(e.before)}\t${copyField(e.txFile)}\t${e.txPos}\t${e.txSeq}\t${e.eventAt ? e.eventAt.toISOString() : '\\N'}\t${copyField(e.ddl)}\n`;
+          if (chunk.length > 256 * 1024) {
+            yield chunk;
+            chunk = '';
+          }
+        }
+        if (chunk) yield chunk;
+      };
+      const copy = client.query(
+        copyFrom(
+          'COPY sch_chameleon.t_log_events (batch_id, event_seq, mysql_schema, mysql_table, kind, row_after, row_before, tx_file, tx_pos, tx_seq, event_at, ddl) FROM STDIN',
+        ),
+      );
+      await pipeline(Readable.from(lines()), copy);
+    }
+    if (batch.discarded.length > 0) {
+      await client.query(
+        `INSERT INTO sch_chameleon.t_discarded_rows (source_id, mysql_schema, mysql_table, origin, row_image, reason)
+         SELECT $1, d.s, d.t, 'replica', d.i, d.r
+           FROM jsonb_to_recordset($2::jsonb) AS d(s text, t text, i jsonb, r text)`,
+        [sourceId, JSON.stringify(batch.discarded.map((d) => ({ s: d.schema, t: d.table, i: d.image, r: d.reason }))).replace(/\\u0000/g, '\\\\u0000')],
+      );
+    }
+    // The position is the batch row itself: updating t_sources here would wait
+    // on the replayer, which updates that row in every replay transaction.
+    await client.query('COMMIT');
+    return batchId;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** The reader is caught up with the source: lag is nil even though no event arrived. */
+export async function touchReader(pool: pg.Pool, sourceId: string): Promise<void> {
+  await pool.query('UPDATE sch_chameleon.t_sources SET last_read_at = now(), last_read_event_at = now() WHERE source_id = $1', [sourceId]);
+}
+
+export interface ReplayResult {
+  batches: number;
+  events: number;
+  applied: number;
+  skipped: number;
+}
+
+/** One decoder call in its own transaction: data and replay position commit together. */
+export async function replayNext(pool: pg.Pool, sourceId: string, agentId: string): Promise<ReplayResult> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const res = await client.query<{ batches: number; events: string; applied: string; skipped: string }>(
+      'SELECT * FROM sch_chameleon.fn_replay_next($1, $2)',
+      [sourceId, agentId],
+    );
+    await client.query('COMMIT');
+    const r = res.rows[0];
+    return { batches: Number(r.batches), events: Number(r.events), applied: Number(r.applied), skipped: Number(r.skipped) };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** Records a replay failure outside the failed transaction (on_error_replay = exit). */
+export async function recordReplayError(pool: pg.Pool, sourceId: string, message: string, detail: string | null, sqlstate: string | null): Promise<void> {
+  await pool.query(
+    `INSERT INTO sch_chameleon.t_errors (source_id, statement, sqlstate, message) VALUES ($1, $2, $3, $4)`,
+    [sourceId, detail, sqlstate, message],
+  );
+}
+
+/** Drops applied batches older than the retention. */
+export async function pruneBatches(pool: pg.Pool, sourceId: string, retention: string): Promise<number> {
+  const res = await pool.query(
+    `DELETE FROM sch_chameleon.t_batches WHERE source_id = $1 AND applied_at IS NOT NULL AND applied_at < now() - $2::interval`,
+    [sourceId, retention],
+  );
+  return res.rowCount ?? 0;
+}

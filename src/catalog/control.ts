@@ -1,0 +1,56 @@
+import { sql } from 'kysely';
+import type { Catalog } from './db.js';
+
+/**
+ * Thin calls of the SQL control functions, for the CLI and the demo. The SQL
+ * functions validate everything; nothing here duplicates that.
+ */
+export async function callControl(cat: Catalog, fn: ControlFunction, args: unknown[]): Promise<string> {
+  const spec = CONTROL_FUNCTIONS[fn];
+  const params = args.map((a, i) => sql`${a}::${sql.raw(spec[i])}`);
+  const res = await sql<{ r: string }>`SELECT sch_chameleon.${sql.id(fn)}(${sql.join(params)})::text AS r`.execute(cat.db);
+  return res.rows[0].r;
+}
+
+/** Argument types of each control function, in order. */
+export const CONTROL_FUNCTIONS = {
+  add_source: ['text', 'text', 'jsonb', 'jsonb'],
+  alter_source: ['text', 'jsonb'],
+  update_schema_mappings: ['text', 'jsonb'],
+  drop_source: ['text'],
+  init_replica: ['text'],
+  copy_schema: ['text'],
+  refresh_schema: ['text', 'text'],
+  sync_tables: ['text', 'text[]'],
+  start_replica: ['text'],
+  stop_replica: ['text'],
+  enable_replica: ['text'],
+  cancel_command: ['bigint'],
+} as const;
+export type ControlFunction = keyof typeof CONTROL_FUNCTIONS;
+
+export interface CommandRow {
+  id: string;
+  source: string | null;
+  command: string;
+  state: string;
+  progress: Record<string, unknown> | null;
+  error: string | null;
+}
+
+export async function commandState(cat: Catalog, id: string): Promise<CommandRow | null> {
+  const res = await sql<CommandRow>`SELECT id, source, command, state, progress, error
+                                      FROM sch_chameleon.show_commands() WHERE id = ${id}`.execute(cat.db);
+  return res.rows[0] ?? null;
+}
+
+export async function showStatus(cat: Catalog): Promise<Record<string, unknown>[]> {
+  const res = await sql<Record<string, unknown>>`SELECT * FROM sch_chameleon.show_status()`.execute(cat.db);
+  return res.rows;
+}
+
+export async function showTables(cat: Catalog, source: string): Promise<Record<string, unknown>[]> {
+  const res = await sql<Record<string, unknown>>`SELECT * FROM sch_chameleon.show_tables(${source})`.execute(cat.db);
+  return res.rows;
+}
+

@@ -1,0 +1,31 @@
+import type { ParsedArgs } from '../../config/resolve.js';
+import { agentCommand } from './agent.js';
+import { installCommand } from './install.js';
+import { demoCommand } from './demo.js';
+import { statusCommand } from './status.js';
+import { controlCommands } from './control.js';
+
+export interface CliCommand {
+  summary: string;
+  usage: string;
+  run(args: ParsedArgs): Promise<number>;
+}
+
+export const commands: Record<string, CliCommand> = {
+  agent: agentCommand,
+  install: installCommand,
+  demo: demoCommand,
+  status: statusCommand,
+  ...controlCommands,
+};
+
+export function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${`chameleon ${name} ${c.usage}`.padEnd(64)} ${c.summary}`);
+  return `chameleon: MySQL/MariaDB to PostgreSQL replica controlled from SQL
+
+Usage:
+${lines.join('\n')}
+
+Connection: --pg URL, else DATABASE_URL, else PGHOST/PGPORT/PGUSER/PGDATABASE/PGPASSWORD.
+`;
+}

@@ -1,0 +1,182 @@
+import type { Logger } from '../log.js';
+import type { Catalog } from '../catalog/db.js';
+import { loadSource, readLagSeconds, setSourceWarning, type Source } from '../catalog/sources.js';
+import { binlogRetentionSeconds } from '../mysql/retention.js';
+import { hasExtension } from '../catalog/target.js';
+import { pruneBatches } from '../catalog/batches.js';
+import { connectMysql, serverInfo } from '../mysql/connection.js';
+import { checkReplicationSettings, describeProblems } from '../mysql/preflight.js';
+import { ChameleonError, ErrorCodes, errorMessage, isTransient } from '../errors.js';
+import { SourceReader } from './reader.js';
+import { SourceReplayer } from './replayer.js';
+import type mysql from 'mysql2/promise';
+
+export interface SourceReplicaOptions {
+  cat: Catalog;
+  agentId: string;
+  sourceId: string;
+  log: Logger;
+  /** The replica cannot go on: the source must be put in error (or, for a lost lease, just dropped here). */
+  onFatal(err: unknown): void;
+}
+
+/**
+ * Supervises one source's continuous replica: a reader (binlog → batches)
+ * and a replayer (batches → target tables). The reader restarts by itself
+ * from the last committed position after a read error when on_error_read is
+ * continue.
+ */
+export class SourceReplica {
+  private reader: SourceReader | null = null;
+  private replayer: SourceReplayer | null = null;
+  private conn: mysql.Connection | null = null;
+  private source: Source | null = null;
+  private stopping = false;
+  private restarting = false;
+  private readFailures = 0;
+  private pruneTimer: NodeJS.Timeout | null = null;
+  private flavor: 'mysql' | 'mariadb' = 'mariadb';
+
+  constructor(private readonly opts: SourceReplicaOptions) {}
+
+  get name(): string {
+    return this.source?.name ?? this.opts.sourceId;
+  }
+
+  /** Resolves once the reader is positioned on the binlog and the replayer runs. */
+  async start(): Promise<void> {
+    const source = await loadSource(this.opts.cat, this.opts.sourceId);
+    if (!source) throw new ChameleonError(ErrorCodes.CONFIG, `source ${this.opts.sourceId} does not exist`);
+    this.source = source;
+    const conn = await connectMysql(source.mysqlUrl);
+    this.conn = conn;
+    this.flavor = (await serverInfo(conn)).isMariaDB ? 'mariadb' : 'mysql';
+    const problems = await checkReplicationSettings(conn);
+    if (problems.length > 0) {
+      await conn.end().catch(() => undefined);
+      throw new ChameleonError(ErrorCodes.SOURCE_SETUP, `the MySQL server is not ready for replication: ${describeProblems(problems)}`, { source: source.name });
+    }
+    this.replayer = new SourceReplayer({
+      pool: this.opts.cat.pool,
+      sourceId: source.id,
+      agentId: this.opts.agentId,
+      sleepLoopSeconds: source.options.sleep_loop,
+      log: this.opts.log.child({ role: 'replayer' }),
+      onError: (err) => this.fail(err),
+    });
+    this.replayer.start();
+    // before reading: the lag is then the time the source was not followed
+    await this.checkRetention().catch((err) => this.opts.log.warn({ err }, 'binlog retention check failed'));
+    await this.startReader();
+    this.pruneTimer = setInterval(() => {
+      void pruneBatches(this.opts.cat.pool, source.id, source.options.batch_retention).catch(() => undefined);
+      void this.checkRetention().catch(() => undefined);
+    }, 60_000);
+  }
+
+  private async startReader(): Promise<void> {
+    const source = (await loadSource(this.opts.cat, this.opts.sourceId))!;
+    if (!source) throw new ChameleonError(ErrorCodes.LEASE_LOST, 'source dropped');
+    const postgis = await hasExtension(this.opts.cat.pool, 'postgis');
+    const log = this.opts.log.child({ role: 'reader', position: `${source.readFile}:${source.readPos}` });
+    const reader = new SourceReader({
+      pool: this.opts.cat.pool,
+      agentId: this.opts.agentId,
+      source,
+      conn: this.conn!,
+      postgis,
+      flavor: this.flavor,
+      log,
+      onBatch: () => {
+        this.readFailures = 0;
+        this.replayer?.wake();
+      },
+      onError: (err) => void this.readError(err),
+    });
+    this.reader = reader;
+    await reader.start();
+    log.info('reading the binlog');
+  }
+
+  private async readError(err: Error): Promise<void> {
+    if (this.stopping || this.restarting) return;
+    const source = this.source!;
+    if (err instanceof ChameleonError && err.code === ErrorCodes.LEASE_LOST) return this.fail(err);
+    if (isPurged(err)) {
+      return this.fail(new ChameleonError(ErrorCodes.POSITION_PURGED,
+        `the binlog position the replica needs is no longer on the MySQL server (${errorMessage(err)}); run init_replica again`, { source: source.name }));
+    }
+    if (source.options.on_error_read === 'exit' && !isTransient(err)) return this.fail(err);
+    this.restarting = true;
+    this.readFailures++;
+    const delay = Math.min(30_000, 250 * 2 ** Math.min(this.readFailures, 7));
+    this.opts.log.warn({ err, delay, attempt: this.readFailures }, 'binlog read failed; resuming from the last committed batch');
+    try {
+      await this.reader?.stop();
+      this.reader = null;
+      while (!this.stopping) {
+        await new Promise((r) => setTimeout(r, delay));
+        if (this.stopping) return;
+        try {
+          await this.conn?.end().catch(() => undefined);
+          this.conn = await connectMysql(source.mysqlUrl);
+          await this.startReader();
+          return;
+        } catch (e) {
+          if (isPurged(e)) return this.fail(e);
+          this.readFailures++;
+          this.opts.log.warn({ err: e, attempt: this.readFailures }, 'reconnect to MySQL failed');
+          await (this.reader as SourceReader | null)?.stop().catch(() => undefined);
+          this.reader = null;
+        }
+      }
+    } finally {
+      this.restarting = false;
+    }
+  }
+
+  /**
+   * Warns before the source purges binlogs the replica still needs: when the
+   * replica is more than half the server's binlog retention behind.
+   */
+  private async checkRetention(): Promise<void> {
+    if (!this.conn || this.stopping) return;
+    const retention = await binlogRetentionSeconds(this.conn);
+    const lag = await readLagSeconds(this.opts.cat, this.opts.sourceId);
+    const warning =
+      retention !== null && lag !== null && lag > retention / 2
+        ? `the replica is ${Math.round(lag)} s behind and the MySQL server keeps binlogs for ${retention} s: ` +
+          'the position it needs may be purged; speed the replica up or raise binlog_expire_logs_seconds'
+        : null;
+    if (warning) this.opts.log.warn({ lag, retention }, warning);
+    await setSourceWarning(this.opts.cat, this.opts.sourceId, warning);
+  }
+
+  private fail(err: unknown): void {
+    if (this.stopping) return;
+    void this.stop().finally(() => this.opts.onFatal(err));
+  }
+
+  /** See SourceReplayer.hold: the reader goes on, the replay waits until released. */
+  async holdReplay(): Promise<() => void> {
+    return this.replayer ? this.replayer.hold() : () => undefined;
+  }
+
+  /** Stops after the batch and replay in flight; nothing half-written is left. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    await this.reader?.stop().catch(() => undefined);
+    await this.replayer?.stop().catch(() => undefined);
+    await this.conn?.end().catch(() => undefined);
+    this.reader = null;
+    this.replayer = null;
+    this.conn = null;
+  }
+}
+
+function isPurged(err: unknown): boolean {
+  const e = err as { errno?: number; code?: string; message?: string };
+  return e?.errno === 1236 || /could not find first log file|purged|Could not find GTID/i.test(e?.message ?? '');
+}

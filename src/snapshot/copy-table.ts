@@ -1,0 +1,267 @@
+import type mysql from 'mysql2/promise';
+import type pg from 'pg';
+import type { Readable } from 'node:stream';
+import type { Logger } from '../log.js';
+import type { Catalog } from '../catalog/db.js';
+import { copyLines, copyLinesOn, InPlaceReload, runStatements, swapLoadedTable, tableExists, type CopyRecord } from '../catalog/target.js';
+import { recordDiscardedRows, startTableCopy, updateTable } from '../catalog/tables.js';
+import { copyLineExpr, quoteMysqlIdent } from '../mysql/type-map.js';
+import { mysqlString } from '../mysql/type-map/sql.js';
+import { qualified } from '../ddl/identifiers.js';
+import { ChameleonError, ErrorCodes } from '../errors.js';
+import { copyFields, LineChunker, type UnfitLine } from './line-chunker.js';
+import { openSnapshot, type Coordinates } from './snapshot-point.js';
+import { rangeKey, type TablePlan } from './plan.js';
+
+export interface CopyContext {
+  cat: Catalog;
+  pool: pg.Pool;
+  sourceId: string;
+  loadingSchema: string;
+  lockTimeout: string;
+  grantSelectTo: string[];
+  isMariaDB: boolean;
+  chunkBytes: number;
+  withData: boolean;
+  log: Logger;
+  /** Recorded with the table: a re-run of this command keeps what it already copied. */
+  commandId: string | null;
+  /** Rows per primary-key range (copy_range_rows). */
+  rangeRows: number;
+  /** keep_existing_schema: an existing target table is reloaded in place instead of replaced. */
+  keepExisting: boolean;
+  /**
+   * Resolves once the replay of the source's running replica (if any) is
+   * idle and held; the returned function releases it. Held from before the
+   * snapshot until the copy is visible with its coordinates.
+   */
+  holdReplay(): Promise<() => void>;
+  /** Rows and bytes that reached PostgreSQL, as each range (or the whole table) lands. */
+  onRows(rows: number, bytes: number): void;
+  /** Throws when the command was cancelled. */
+  checkCancelled(): Promise<void>;
+}
+
+export interface CopyResult {
+  rows: number;
+  bytes: number;
+  discarded: number;
+  ranges: number;
+  coordinates: Coordinates;
+  inPlace: boolean;
+}
+
+interface RowsRead {
+  rows: number;
+  bytes: number;
+  discarded: number;
+  ranges: number;
+}
+
+/**
+ * Copies one table at a consistent snapshot read on `conn`, then makes the
+ * copy visible together with its coordinates: a new table loaded in the
+ * loading schema and swapped in, or (keep_existing_schema) the existing one
+ * reloaded in place. On failure `conn` is left destroyed or reusable, never
+ * in the middle of a result.
+ */
+export async function copyTable(conn: mysql.Connection, plan: TablePlan, ctx: CopyContext): Promise<CopyResult> {
+  const log = ctx.log.child({ table: plan.key });
+  const started = Date.now();
+  await startTableCopy(ctx.cat, ctx.sourceId, plan.mysql.schema, plan.mysql.name);
+  const inPlace = ctx.keepExisting && (await tableExists(ctx.pool, plan.pgSchema, plan.pgTable));
+  const res = inPlace ? await reloadInPlace(conn, plan, ctx) : await loadAndSwap(conn, plan, ctx, log);
+  log.info(
+    { rows: res.rows, bytes: res.bytes, discarded: res.discarded, ranges: res.ranges, inPlace, ms: Date.now() - started,
+      position: `${res.coordinates.file}:${res.coordinates.pos}` },
+    inPlace ? 'table reloaded in place' : 'table copied',
+  );
+  return res;
+}
+
+function copyRecord(plan: TablePlan, ctx: CopyContext, coordinates: Coordinates, read: RowsRead): CopyRecord {
+  return {
+    sourceId: ctx.sourceId,
+    mysqlSchema: plan.mysql.schema,
+    mysqlTable: plan.mysql.name,
+    pgSchema: plan.pgSchema,
+    pgTable: plan.pgTable,
+    pkColumns: plan.mysql.primaryKey.map((k) => plan.columns.find((c) => c.col.name === k)!.pgName),
+    coordinates,
+    rowsCopied: read.rows,
+    bytesCopied: read.bytes,
+    ranges: read.ranges,
+    commandId: ctx.commandId,
+  };
+}
+
+async function loadAndSwap(conn: mysql.Connection, plan: TablePlan, ctx: CopyContext, log: Logger): Promise<CopyResult> {
+  const live = qualified(plan.pgSchema, plan.pgTable);
+  const loading = qualified(ctx.loadingSchema, plan.pgTable);
+  const inLoading = (stmt: string): string => stmt.split(live).join(loading);
+  await runStatements(ctx.pool, [`DROP TABLE IF EXISTS ${loading}`, plan.ddl.createTable.replace(live, loading)]);
+  const columns = plan.columns.filter((c) => !c.map.generated).map((c) => c.pgName);
+
+  const release = await ctx.holdReplay();
+  try {
+    const coordinates = await openSnapshot(conn, ctx.isMariaDB);
+    const read = await inSnapshot(conn, () =>
+      ctx.withData
+        ? readRows(conn, plan, ctx, (lines) => copyLines(ctx.pool, ctx.loadingSchema, plan.pgTable, columns, lines))
+        : Promise.resolve({ rows: 0, bytes: 0, discarded: 0, ranges: 0 }),
+    );
+    await ctx.checkCancelled();
+    await runStatements(ctx.pool, plan.ddl.indexes.map(inLoading));
+    await runStatements(ctx.pool, plan.ddl.identityRestart.map(inLoading));
+    await runStatements(ctx.pool, plan.ddl.comments.map(inLoading));
+    for (const skipped of plan.ddl.skippedIndexes) log.warn({ index: skipped.name, reason: skipped.reason }, 'index not created');
+    await swapLoadedTable(ctx.pool, { ...copyRecord(plan, ctx, coordinates, read), loadingSchema: ctx.loadingSchema, lockTimeout: ctx.lockTimeout, grantSelectTo: ctx.grantSelectTo });
+    return { ...read, coordinates, inPlace: false };
+  } finally {
+    release();
+  }
+}
+
+async function reloadInPlace(conn: mysql.Connection, plan: TablePlan, ctx: CopyContext): Promise<CopyResult> {
+  const columns = plan.columns.filter((c) => !c.map.generated).map((c) => c.pgName);
+  // the replay is held before the table is locked: a replay in flight may be
+  // waiting for that very lock, and would never finish
+  const release = await ctx.holdReplay();
+  try {
+    // copy_schema (no data) keeps an existing table's rows as well as its definition
+    const reload = await InPlaceReload.begin(ctx.pool, plan.pgSchema, plan.pgTable, ctx.lockTimeout, { empty: ctx.withData });
+    try {
+      const coordinates = await openSnapshot(conn, ctx.isMariaDB);
+      const read = await inSnapshot(conn, () =>
+        ctx.withData
+          ? readRows(conn, plan, ctx, (lines) => copyLinesOn(reload.client, plan.pgSchema, plan.pgTable, columns, lines))
+          : Promise.resolve({ rows: 0, bytes: 0, discarded: 0, ranges: 0 }),
+      );
+      await ctx.checkCancelled();
+      await reload.commit(ctx.withData ? plan.ddl.identityRestart : [], ctx.grantSelectTo, copyRecord(plan, ctx, coordinates, read));
+      return { ...read, coordinates, inPlace: true };
+    } catch (err) {
+      await reload.abort();
+      throw err;
+    }
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Runs the reads of an open snapshot and ends it. After a failure the
+ * connection may sit in the middle of a result that nobody reads any more:
+ * it is destroyed rather than asked to COMMIT, which would wait forever.
+ */
+async function inSnapshot<T>(conn: mysql.Connection, reads: () => Promise<T>): Promise<T> {
+  let result: T;
+  try {
+    result = await reads();
+  } catch (err) {
+    conn.destroy();
+    throw err;
+  }
+  await conn.query('COMMIT');
+  return result;
+}
+
+/**
+ * Streams the table's rows into `copy`: in one read, or for a table larger
+ * than copy_range_rows with an integer key, in key ranges read one after the
+ * other in the same snapshot. A range is a short query, so MySQL never holds
+ * a result open while PostgreSQL is slow to take it (net_write_timeout), and
+ * each range's rows land in one COPY and are recorded as done.
+ */
+async function readRows(
+  conn: mysql.Connection,
+  plan: TablePlan,
+  ctx: CopyContext,
+  copy: (lines: Readable) => Promise<number>,
+): Promise<RowsRead> {
+  const from = `${quoteMysqlIdent(plan.mysql.schema)}.${quoteMysqlIdent(plan.mysql.name)}`;
+  const unfit = plan.columns.filter((c) => !c.map.generated && c.map.unfitExpr !== null);
+  // '' for a row PostgreSQL can hold, else why not: computed in the same read as the line
+  const reason = unfit.length > 0
+    ? `CONCAT_WS('; ', ${unfit.map((c) => `IF(COALESCE(${c.map.unfitExpr}, 0), ${mysqlString(`${c.map.unfitReason ?? 'value PostgreSQL cannot hold'} (column ${c.col.name})`)}, NULL)`).join(', ')})`
+    : null;
+  let discarded = 0;
+  const line = copyLineExpr(plan.columns) + (reason ? `, ${reason}` : '');
+  const layout = { reason: reason ? 1 : null, key: reason ? 2 : 1 };
+  const key = rangeKey(plan, ctx.rangeRows);
+  const done = { rows: 0, bytes: 0, ranges: 0 };
+  let current: LineChunker | null = null;
+
+  const copyQuery = async (sql: string): Promise<LineChunker> => {
+    const chunker = new LineChunker(ctx.chunkBytes, layout);
+    current = chunker;
+    // rows arrive as raw bytes: MySQL already wrote them as COPY text, no decoding needed
+    const rowStream = (conn as unknown as { connection: import('mysql2').Connection }).connection
+      .query({ sql, rowsAsArray: true, typeCast: (field: { buffer(): Buffer | null }) => field.buffer() } as never)
+      .stream({ highWaterMark: 256 });
+    // pipe() does not pass errors on: a lost MySQL connection must fail the COPY, not stall it
+    rowStream.on('error', (err: Error) => chunker.destroy(err));
+    await copy(rowStream.pipe(chunker));
+    if (chunker.unfit.length > 0) discarded += await recordUnfit(plan, chunker.unfit, ctx);
+    done.rows += chunker.rows;
+    done.bytes += chunker.bytes;
+    done.ranges++;
+    current = null;
+    ctx.onRows(chunker.rows, chunker.bytes);
+    return chunker;
+  };
+  const record = (): Promise<void> => {
+    const live = current as LineChunker | null;
+    return updateTable(ctx.cat, ctx.sourceId, plan.mysql.schema, plan.mysql.name, {
+      rows_copied: done.rows + (live?.rows ?? 0), bytes_copied: done.bytes + (live?.bytes ?? 0), copy_ranges: key === null ? 0 : done.ranges,
+    });
+  };
+
+  const timer = setInterval(() => void record().catch(() => undefined), 1000);
+  try {
+    if (key === null) {
+      await copyQuery(`SELECT ${line} FROM ${from}`);
+      return { ...done, ranges: 0, discarded };
+    }
+    const k = quoteMysqlIdent(key);
+    let after: string | null = null;
+    for (;;) {
+      const chunker = await copyQuery(
+        `SELECT ${line}, CAST(${k} AS CHAR) FROM ${from}${after !== null ? ` WHERE ${k} > ${after}` : ''} ORDER BY ${k} LIMIT ${ctx.rangeRows}`,
+      );
+      await record();
+      if (chunker.rows + chunker.unfit.length < ctx.rangeRows) break;
+      // inlined, not a parameter: MySQL compares an integer with a string as doubles, inexact past 2^53
+      const last = chunker.lastKey?.toString() ?? '';
+      if (!/^-?[0-9]+$/.test(last)) {
+        throw new ChameleonError(ErrorCodes.ASSERTION, `range copy of ${plan.key}: key value ${JSON.stringify(last)} is not an integer`);
+      }
+      after = last;
+      await ctx.checkCancelled();
+    }
+    return { ...done, discarded };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Rows PostgreSQL cannot hold go to t_discarded_rows, each with its values (as COPY text) and the reason. */
+async function recordUnfit(plan: TablePlan, lines: UnfitLine[], ctx: CopyContext): Promise<number> {
+  const names = plan.columns.filter((c) => !c.map.generated).map((c) => c.col.name);
+  await recordDiscardedRows(
+    ctx.cat,
+    lines.map((u) => {
+      const fields = copyFields(u.line);
+      return {
+        sourceId: ctx.sourceId,
+        mysqlSchema: plan.mysql.schema,
+        mysqlTable: plan.mysql.name,
+        origin: 'snapshot' as const,
+        image: Object.fromEntries(names.map((n, i) => [n, fields[i] ?? null])),
+        reason: u.reason,
+      };
+    }),
+  );
+  ctx.log.warn({ table: plan.key, rows: lines.length }, 'rows PostgreSQL cannot hold kept in t_discarded_rows');
+  return lines.length;
+}

@@ -1,0 +1,99 @@
+import type { Source } from '../catalog/sources.js';
+import type { MysqlTable } from '../mysql/metadata.js';
+import type { MysqlColumn, ColumnMapping } from '../mysql/column.js';
+import { mapColumn } from '../mysql/type-map.js';
+import { NameAllocator, pgColumnNames, pgIdentifier } from '../ddl/identifiers.js';
+import { tableDdl, type MappedColumn, type TableDdl } from '../ddl/create-table.js';
+
+export interface TablePlan {
+  mysql: MysqlTable;
+  pgSchema: string;
+  pgTable: string;
+  columns: { col: MysqlColumn; map: ColumnMapping; pgName: string }[];
+  ddl: TableDdl;
+  /** 'db.table' */
+  key: string;
+}
+
+const INTEGER_TYPES = new Set(['smallint', 'integer', 'bigint']);
+
+/** Whether a 'db.table' list selects a table ('db.*' and '*' select everything they cover). */
+export function listSelects(list: string[], schema: string, table: string): boolean {
+  return list.some((entry) => entry === `${schema}.${table}` || entry === `${schema}.*` || entry === '*');
+}
+
+export function selectTables(tables: MysqlTable[], source: Source): MysqlTable[] {
+  const { limit_tables: limit, skip_tables: skip } = source.options;
+  return tables.filter(
+    (t) => (limit.length === 0 || listSelects(limit, t.schema, t.name)) && !listSelects(skip, t.schema, t.name),
+  );
+}
+
+function fillfactorFor(source: Source, key: string): number | undefined {
+  for (const [value, spec] of Object.entries(source.options.fillfactor ?? {})) {
+    if (spec.tables.includes(key)) return Number(value);
+  }
+  return undefined;
+}
+
+/** Target names, column mappings and DDL for every selected table; names unique per target schema. */
+export function planTables(tables: MysqlTable[], source: Source, postgis: boolean, flavor: 'mysql' | 'mariadb'): TablePlan[] {
+  const allocators = new Map<string, NameAllocator>();
+  const plans: TablePlan[] = [];
+  for (const table of tables) {
+    const pgSchema = source.schemaMappings[table.schema];
+    if (pgSchema === undefined) continue;
+    let names = allocators.get(pgSchema);
+    if (!names) {
+      names = new NameAllocator();
+      allocators.set(pgSchema, names);
+    }
+    const key = `${table.schema}.${table.name}`;
+    const pgTable = names.take(table.name);
+    const colNames = pgColumnNames(table.columns.map((c) => c.name));
+    const columns = table.columns.map((col, i) => ({
+      col,
+      map: mapColumn(col, { table: key, postgis, flavor, typeOverride: source.options.type_override ?? {} }),
+      pgName: colNames[i],
+    }));
+    const mapped: MappedColumn[] = columns.map((c) => ({
+      name: c.col.name,
+      pgName: c.pgName,
+      mapping: c.map,
+      nullable: c.col.nullable,
+      autoIncrement: /auto_increment/i.test(c.col.extra) && INTEGER_TYPES.has(c.map.pgType),
+      comment: c.col.comment,
+    }));
+    const ddl = tableDdl(table, mapped, { schema: pgSchema, table: pgTable, fillfactor: fillfactorFor(source, key), names });
+    plans.push({ mysql: table, pgSchema, pgTable, columns, ddl, key });
+  }
+  return plans;
+}
+
+export function loadingSchemaName(sourceId: string): string {
+  return pgIdentifier(`_chameleon_load_${sourceId}`);
+}
+
+const MYSQL_INTEGERS = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
+
+/**
+ * The column a table is copied by in primary-key ranges, or null to copy it
+ * in one read: only a single-column integer key orders and bounds ranges
+ * cheaply, and only a table larger than one range gains from them.
+ */
+export function rangeKey(plan: TablePlan, rangeRows: number): string | null {
+  if (plan.mysql.primaryKey.length !== 1 || plan.mysql.rowsEstimate <= rangeRows) return null;
+  const col = plan.mysql.columns.find((c) => c.name === plan.mysql.primaryKey[0]);
+  return col && MYSQL_INTEGERS.has(col.dataType) ? col.name : null;
+}
+
+/**
+ * Splits "db.table" as sync_tables validated it: MySQL names may hold dots,
+ * so the database is the longest mapped name the entry starts with.
+ */
+export function splitTableName(name: string, mappedDatabases: string[]): { schema: string; table: string } | null {
+  const db = mappedDatabases
+    .filter((d) => name.length > d.length + 1 && name.startsWith(`${d}.`))
+    .sort((a, b) => b.length - a.length)[0];
+  return db === undefined ? null : { schema: db, table: name.slice(db.length + 1) };
+}

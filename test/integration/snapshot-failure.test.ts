@@ -1,0 +1,71 @@
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Agent } from '../../src/agent/agent.js';
+import { replicaTestEnv, startInProcessAgent, sql1, waitCaughtUp, type ReplicaTestEnv } from '../harness/replica.js';
+import { addSource, assertSameRows, assertStandardSame, fillStandardTable, runCommand, standardTableDdl, tableStates } from '../harness/snapshot.js';
+
+let env: ReplicaTestEnv;
+let agent: Agent | null = null;
+
+before(async () => {
+  env = await replicaTestEnv('snap_fail');
+  const c = env.my.conn;
+  await c.query(standardTableDdl('ok1'));
+  await c.query(standardTableDdl('ok2'));
+  await fillStandardTable(c, 'ok1', 3_000);
+  await fillStandardTable(c, 'ok2', 2_000);
+  // the largest table, so the only copy job takes it first and must go on with the others after its failure
+  await c.query('CREATE TABLE t_bad (id INT PRIMARY KEY, code VARCHAR(10) NOT NULL, filler TEXT)');
+  await c.query("INSERT INTO t_bad SELECT seq, IF(seq % 100 = 0, CONCAT('x', seq), seq), REPEAT('f', 200) FROM seq_1_to_20000");
+  await c.query('ANALYZE TABLE t_bad');
+  agent = await startInProcessAgent(env.pg.url);
+});
+
+after(async () => {
+  await agent?.stop();
+  await env?.cleanup();
+});
+
+test('a table whose copy fails is marked failed with the reason; the others complete; the command reports it', async () => {
+  const pool = env.pg.pool;
+  const db = env.my.name;
+  await addSource(pool, 'failing', env.my.url, { [db]: 'failing' }, {
+    copy_jobs: 1,
+    type_override: { 'varchar(10)': { override_to: 'integer', override_tables: [`${db}.t_bad`] } },
+  });
+  const init = await runCommand(pool, "sch_chameleon.init_replica('failing')", []);
+  assert.equal(init.state, 'done', 'one failed table does not fail the command');
+  assert.deepEqual(init.progress.tables_failed, [`${db}.t_bad`]);
+  assert.equal(init.progress.tables_done, 3);
+  const states = await tableStates(pool, 'failing');
+  assert.equal(states.t_bad.state, 'failed');
+  assert.match(states.t_bad.reason ?? '', /^copy failed: .*invalid input syntax for type integer: "x100"/);
+  assert.equal(states.ok1.state, 'copied');
+  assert.equal(states.ok2.state, 'copied');
+  await assertStandardSame(env.my.conn, pool, 'ok1', 'failing');
+  await assertStandardSame(env.my.conn, pool, 'ok2', 'failing');
+  const bad = await sql1<{ t: string | null }>(pool, "SELECT to_regclass('failing.t_bad')::text AS t");
+  assert.equal(bad.t, null, 'nothing of the failed copy is left in the target schema');
+  const status = await sql1<{ status: string; tables_excluded: string }>(pool, 'SELECT status, tables_excluded FROM sch_chameleon.show_status()');
+  assert.equal(status.status, 'initialised');
+  assert.equal(Number(status.tables_excluded), 1);
+});
+
+test('after the cause is fixed, sync_tables(ARRAY[\'disabled\']) copies the failed table and it replicates', async () => {
+  const pool = env.pg.pool;
+  await pool.query("SELECT sch_chameleon.alter_source('failing', '{\"type_override\": {}}')");
+  assert.equal((await runCommand(pool, "sch_chameleon.start_replica('failing')", [])).state, 'done');
+  await env.my.conn.query("UPDATE t_bad SET code = 'changed' WHERE id < 50");
+  const sync = await runCommand(pool, 'sch_chameleon.sync_tables($1, $2)', ['failing', ['disabled']]);
+  assert.equal(sync.state, 'done');
+  assert.deepEqual(sync.progress.tables_failed, []);
+  assert.equal(sync.progress.tables_total, 1);
+  await env.my.conn.query("UPDATE t_bad SET code = 'again' WHERE id BETWEEN 100 AND 120");
+  await env.my.conn.query('DELETE FROM t_bad WHERE id BETWEEN 200 AND 210');
+  await waitCaughtUp(env.my.conn, pool, 'failing');
+  await assertSameRows(env.my.conn, pool, 'SELECT id, code, filler FROM t_bad ORDER BY id', 'SELECT id, code, filler FROM failing.t_bad ORDER BY id', 'failing.t_bad');
+  assert.equal((await tableStates(pool, 'failing')).t_bad.state, 'replicating');
+  const status = await sql1<{ tables_excluded: string; consistent: boolean }>(pool, 'SELECT tables_excluded, consistent FROM sch_chameleon.show_status()');
+  assert.equal(Number(status.tables_excluded), 0);
+  assert.equal(status.consistent, true);
+});
