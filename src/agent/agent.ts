@@ -41,7 +41,8 @@ export class Agent {
   private readonly running = new Map<string, { cmd: ClaimedCommand; promise: Promise<void> }>();
   /** Replicas running here, by source id. */
   private readonly replicas = new Map<string, SourceReplica>();
-  private readonly starting = new Set<string>();
+  /** Sources whose replica is starting, with the start in flight. */
+  private readonly starting = new Map<string, Promise<void>>();
 
   constructor(private readonly opts: AgentOptions) {
     this.id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -193,23 +194,28 @@ export class Agent {
 
   private async startReplica(sourceId: string, name: string): Promise<void> {
     if (this.replicas.has(sourceId) || this.starting.has(sourceId)) return;
-    this.starting.add(sourceId);
+    const start = this.startReplicaNow(sourceId, name);
+    this.starting.set(sourceId, start);
     try {
-      await setSourceStatus(this.cat, sourceId, 'starting');
-      const replica = new SourceReplica({
-        cat: this.cat,
-        agentId: this.id,
-        sourceId,
-        log: this.log.child({ source: name }),
-        onFatal: (err) => void this.replicaFailed(sourceId, name, err),
-      });
-      await replica.start();
-      this.replicas.set(sourceId, replica);
-      await markTablesReplicating(this.cat, sourceId);
-      await setSourceStatus(this.cat, sourceId, 'running', { lastError: null });
+      await start;
     } finally {
       this.starting.delete(sourceId);
     }
+  }
+
+  private async startReplicaNow(sourceId: string, name: string): Promise<void> {
+    await setSourceStatus(this.cat, sourceId, 'starting');
+    const replica = new SourceReplica({
+      cat: this.cat,
+      agentId: this.id,
+      sourceId,
+      log: this.log.child({ source: name }),
+      onFatal: (err) => void this.replicaFailed(sourceId, name, err),
+    });
+    await replica.start();
+    this.replicas.set(sourceId, replica);
+    await markTablesReplicating(this.cat, sourceId);
+    await setSourceStatus(this.cat, sourceId, 'running', { lastError: null });
   }
 
   private async stopReplica(sourceId: string): Promise<void> {
@@ -220,6 +226,9 @@ export class Agent {
   }
 
   private async replicaFailed(sourceId: string, name: string, err: unknown): Promise<void> {
+    // a reader can fail just after it is positioned, while its start still
+    // writes 'running': the error must be written after that, never under it
+    await this.starting.get(sourceId)?.catch(() => undefined);
     this.replicas.delete(sourceId);
     if (this.stopping) return;
     if (err instanceof ChameleonError && err.code === ErrorCodes.LEASE_LOST) {

@@ -15,3 +15,9 @@ export async function binlogRetentionSeconds(conn: mysql.Connection): Promise<nu
   return days > 0 ? days * 86_400 : null;
 }
 
+
+/** The binlog files the server still holds, oldest first. */
+export async function binlogFiles(conn: mysql.Connection): Promise<string[]> {
+  const [rows] = await conn.query<mysql.RowDataPacket[]>('SHOW BINARY LOGS');
+  return rows.map((r) => String(r.Log_name));
+}

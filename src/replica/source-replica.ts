@@ -1,7 +1,7 @@
 import type { Logger } from '../log.js';
 import type { Catalog } from '../catalog/db.js';
 import { loadSource, readLagSeconds, setSourceWarning, type Source } from '../catalog/sources.js';
-import { binlogRetentionSeconds } from '../mysql/retention.js';
+import { binlogFiles, binlogRetentionSeconds } from '../mysql/retention.js';
 import { hasExtension } from '../catalog/target.js';
 import { pruneBatches } from '../catalog/batches.js';
 import { connectMysql, serverInfo } from '../mysql/connection.js';
@@ -77,6 +77,7 @@ export class SourceReplica {
   private async startReader(): Promise<void> {
     const source = (await loadSource(this.opts.cat, this.opts.sourceId))!;
     if (!source) throw new ChameleonError(ErrorCodes.LEASE_LOST, 'source dropped');
+    await this.requireResumeFile(source);
     const postgis = await hasExtension(this.opts.cat.pool, 'postgis');
     const log = this.opts.log.child({ role: 'reader', position: `${source.readFile}:${source.readPos}` });
     const reader = new SourceReader({
@@ -98,13 +99,26 @@ export class SourceReplica {
     log.info('reading the binlog');
   }
 
+  /**
+   * The server answers a dump request for a purged file only after the stream
+   * is up, so the file is looked for first: a purged position then fails the
+   * start itself, with the way out.
+   */
+  private async requireResumeFile(source: Source): Promise<void> {
+    if (source.options.gtid_enable && source.readGtid) return;
+    if (!source.readFile) return;
+    const files = await binlogFiles(this.conn!);
+    if (!files.includes(source.readFile)) {
+      throw purgedError(source.name, `${source.readFile} is not among the server's binlogs (oldest: ${files[0] ?? 'none'})`);
+    }
+  }
+
   private async readError(err: Error): Promise<void> {
     if (this.stopping || this.restarting) return;
     const source = this.source!;
     if (err instanceof ChameleonError && err.code === ErrorCodes.LEASE_LOST) return this.fail(err);
     if (isPurged(err)) {
-      return this.fail(new ChameleonError(ErrorCodes.POSITION_PURGED,
-        `the binlog position the replica needs is no longer on the MySQL server (${errorMessage(err)}); run init_replica again`, { source: source.name }));
+      return this.fail(purgedError(source.name, errorMessage(err)));
     }
     if (source.options.on_error_read === 'exit' && !isTransient(err)) return this.fail(err);
     this.restarting = true;
@@ -123,7 +137,8 @@ export class SourceReplica {
           await this.startReader();
           return;
         } catch (e) {
-          if (isPurged(e)) return this.fail(e);
+          if (e instanceof ChameleonError && e.code === ErrorCodes.POSITION_PURGED) return this.fail(e);
+          if (isPurged(e)) return this.fail(purgedError(source.name, errorMessage(e)));
           this.readFailures++;
           this.opts.log.warn({ err: e, attempt: this.readFailures }, 'reconnect to MySQL failed');
           await (this.reader as SourceReader | null)?.stop().catch(() => undefined);
@@ -174,6 +189,11 @@ export class SourceReplica {
     this.replayer = null;
     this.conn = null;
   }
+}
+
+function purgedError(source: string, detail: string): ChameleonError {
+  return new ChameleonError(ErrorCodes.POSITION_PURGED,
+    `the binlog position the replica needs is no longer on the MySQL server (${detail}); run init_replica again`, { source });
 }
 
 function isPurged(err: unknown): boolean {

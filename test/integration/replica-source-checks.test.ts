@@ -110,6 +110,8 @@ test('a resume position purged from the server: a clear error and the hint to re
   }
   assert.equal(first, master.File, 'the binlogs before the current one are purged');
   const res = await startCommand('gone');
+  assert.equal(res.state, 'failed');
+  assert.match(res.error ?? '', /no longer on the MySQL server.*init_replica/);
   let s = { status: '', last_error: '' };
   for (let i = 0; i < 100; i++) {
     s = await sql1(pool, "SELECT status, last_error FROM sch_chameleon.show_status() WHERE source = 'gone'");
