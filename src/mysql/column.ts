@@ -50,6 +50,16 @@ export interface ColumnMapping {
    */
   copyExpr: string;
   /**
+   * When set, the snapshot selects the bare column and the agent writes its
+   * COPY field from the bytes the server sends (text protocol, utf8mb4
+   * results), instead of the server evaluating copyExpr:
+   * - 'as-is': the server's text is valid COPY text (integers, decimals);
+   * - 'text': escaped for COPY by the agent, which also finds NUL bytes
+   *   (then the row is unfit, for the reason NUL_REASON);
+   * - 'hex': bytes, written as bytea hex input.
+   */
+  fieldFormat?: 'as-is' | 'text' | 'hex';
+  /**
    * MySQL SQL boolean expression, true when the value cannot be held by
    * PostgreSQL (text with NUL bytes, ...), or null when every value fits.
    * Such rows go to the discarded-rows table instead of the COPY.

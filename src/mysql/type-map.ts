@@ -18,7 +18,6 @@ import {
   nulCond,
   orCopyNull,
   quoteMysqlIdent,
-  SQL_TAB,
   zeroDateCond,
 } from './type-map/sql.js';
 import {
@@ -73,6 +72,7 @@ interface Natural {
   copyExpr: string;
   unfitExpr: string | null;
   unfitReason?: string;
+  fieldFormat?: ColumnMapping['fieldFormat'];
   fromBinlog(value: unknown): unknown;
   defaultKind: DefaultKind;
   nullableInTarget?: boolean;
@@ -113,6 +113,7 @@ function natural(col: MysqlColumn, ctx: TypeMapContext): Natural {
     return {
       pgType: unsigned ? integer[1] : integer[0],
       copyExpr: orCopyNull(`CAST(${c} AS CHAR)`),
+      fieldFormat: 'as-is',
       unfitExpr: null,
       fromBinlog: integerValue,
       defaultKind: 'integer',
@@ -129,6 +130,7 @@ function natural(col: MysqlColumn, ctx: TypeMapContext): Natural {
       return {
         pgType: `numeric(${p},${s})`,
         copyExpr: orCopyNull(`CAST(${c} AS CHAR)`),
+        fieldFormat: 'as-is',
         unfitExpr: null,
         fromBinlog: decimalValue,
         defaultKind: 'decimal',
@@ -215,6 +217,7 @@ function natural(col: MysqlColumn, ctx: TypeMapContext): Natural {
         // char(0) and varchar(0) exist in MySQL (they hold '' or NULL); PostgreSQL needs n >= 1.
         pgType: n >= 1 ? `character varying(${n})` : 'character varying',
         copyExpr: copyField(c, copyTextColumn(c, col.charset)),
+        fieldFormat: 'text',
         unfitExpr: nulCond(c, col.charset),
         unfitReason: NUL_REASON,
         fromBinlog: (v) => textValue(v, { trimTrailingSpaces: trim, charset: col.charset }),
@@ -249,6 +252,7 @@ function natural(col: MysqlColumn, ctx: TypeMapContext): Natural {
     return {
       pgType: 'text',
       copyExpr: copyField(c, copyTextColumn(c, col.charset)),
+      fieldFormat: 'text',
       unfitExpr: nulCond(c, col.charset),
       unfitReason: NUL_REASON,
       fromBinlog: (v) => textValue(v, { trimTrailingSpaces: false, charset: col.charset }),
@@ -262,6 +266,7 @@ function natural(col: MysqlColumn, ctx: TypeMapContext): Natural {
     return {
       pgType: 'bytea',
       copyExpr: copyField(c, `CONCAT('\\\\x', HEX(${c}))`),
+      fieldFormat: 'hex',
       unfitExpr: null,
       fromBinlog: (v) => binaryValue(v, padTo),
       defaultKind: 'binary',
@@ -328,6 +333,7 @@ export function mapColumn(col: MysqlColumn, ctx: TypeMapContext): ColumnMapping 
     copyExpr: n.copyExpr,
     unfitExpr: n.unfitExpr,
     fromBinlog: n.fromBinlog,
+    ...(n.fieldFormat ? { fieldFormat: n.fieldFormat } : {}),
     // Generated columns become plain columns filled with MySQL's computed values: PostgreSQL
     // cannot evaluate MySQL expressions, and copying the values is exact.
     generated: false,
@@ -336,18 +342,4 @@ export function mapColumn(col: MysqlColumn, ctx: TypeMapContext): ColumnMapping 
   if (n.unfitReason !== undefined) mapping.unfitReason = n.unfitReason;
   if (n.nullableInTarget) mapping.nullableInTarget = true;
   return mapping;
-}
-
-/**
- * The MySQL select expression yielding one text-COPY line per row (without
- * the newline): every copied column's field, tab-separated. A field is
- * never NULL for a value (NULL is '\N'): it is NULL only when it outgrew
- * max_allowed_packet, and CONCAT (unlike CONCAT_WS, which would skip it)
- * makes the line NULL then, as it is when the line itself is too long; the
- * reader must treat a NULL line as an error.
- */
-export function copyLineExpr(mappings: { col: MysqlColumn; map: ColumnMapping }[]): string {
-  const fields = mappings.filter((m) => !m.map.generated).map((m) => m.map.copyExpr);
-  if (fields.length === 0) return "''";
-  return `CONCAT(${fields.join(`, ${SQL_TAB}, `)})`;
 }

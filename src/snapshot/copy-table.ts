@@ -5,11 +5,12 @@ import type { Logger } from '../log.js';
 import type { Catalog } from '../catalog/db.js';
 import { copyLines, copyLinesOn, InPlaceReload, runStatements, swapLoadedTable, tableExists, type CopyRecord } from '../catalog/target.js';
 import { recordDiscardedRows, startTableCopy, updateTable } from '../catalog/tables.js';
-import { copyLineExpr, quoteMysqlIdent } from '../mysql/type-map.js';
-import { mysqlString } from '../mysql/type-map/sql.js';
+import { quoteMysqlIdent } from '../mysql/type-map.js';
 import { qualified } from '../ddl/identifiers.js';
 import { ChameleonError, ErrorCodes } from '../errors.js';
-import { copyFields, LineChunker, type UnfitLine } from './line-chunker.js';
+import { copyLayout, type CopyEncoder, type UnfitLine } from './copy-encoder.js';
+import { streamCopyText } from './copy-stream.js';
+import { copyFields } from './copy-text.js';
 import { openSnapshot, type Coordinates } from './snapshot-point.js';
 import { rangeKey, type TablePlan } from './plan.js';
 
@@ -180,38 +181,27 @@ async function readRows(
   copy: (lines: Readable) => Promise<number>,
 ): Promise<RowsRead> {
   const from = `${quoteMysqlIdent(plan.mysql.schema)}.${quoteMysqlIdent(plan.mysql.name)}`;
-  const unfit = plan.columns.filter((c) => !c.map.generated && c.map.unfitExpr !== null);
-  // '' for a row PostgreSQL can hold, else why not: computed in the same read as the line
-  const reason = unfit.length > 0
-    ? `CONCAT_WS('; ', ${unfit.map((c) => `IF(COALESCE(${c.map.unfitExpr}, 0), ${mysqlString(`${c.map.unfitReason ?? 'value PostgreSQL cannot hold'} (column ${c.col.name})`)}, NULL)`).join(', ')})`
-    : null;
-  let discarded = 0;
-  const line = copyLineExpr(plan.columns) + (reason ? `, ${reason}` : '');
-  const layout = { reason: reason ? 1 : null, key: reason ? 2 : 1 };
   const key = rangeKey(plan, ctx.rangeRows);
+  const layout = copyLayout(plan.columns, key);
+  const core = (conn as unknown as { connection: import('mysql2').Connection }).connection;
+  let discarded = 0;
   const done = { rows: 0, bytes: 0, ranges: 0 };
-  let current: LineChunker | null = null;
+  let current: CopyEncoder | null = null;
 
-  const copyQuery = async (sql: string): Promise<LineChunker> => {
-    const chunker = new LineChunker(ctx.chunkBytes, layout);
-    current = chunker;
-    // rows arrive as raw bytes: MySQL already wrote them as COPY text, no decoding needed
-    const rowStream = (conn as unknown as { connection: import('mysql2').Connection }).connection
-      .query({ sql, rowsAsArray: true, typeCast: (field: { buffer(): Buffer | null }) => field.buffer() } as never)
-      .stream({ highWaterMark: 256 });
-    // pipe() does not pass errors on: a lost MySQL connection must fail the COPY, not stall it
-    rowStream.on('error', (err: Error) => chunker.destroy(err));
-    await copy(rowStream.pipe(chunker));
-    if (chunker.unfit.length > 0) discarded += await recordUnfit(plan, chunker.unfit, ctx);
-    done.rows += chunker.rows;
-    done.bytes += chunker.bytes;
+  const copyQuery = async (sql: string): Promise<CopyEncoder> => {
+    const { chunks, encoder } = streamCopyText(core, sql, layout, ctx.chunkBytes);
+    current = encoder;
+    await copy(chunks);
+    if (encoder.unfit.length > 0) discarded += await recordUnfit(plan, layout.names, encoder.unfit, ctx);
+    done.rows += encoder.rows;
+    done.bytes += encoder.bytes;
     done.ranges++;
     current = null;
-    ctx.onRows(chunker.rows, chunker.bytes);
-    return chunker;
+    ctx.onRows(encoder.rows, encoder.bytes);
+    return encoder;
   };
   const record = (): Promise<void> => {
-    const live = current as LineChunker | null;
+    const live = current as CopyEncoder | null;
     return updateTable(ctx.cat, ctx.sourceId, plan.mysql.schema, plan.mysql.name, {
       rows_copied: done.rows + (live?.rows ?? 0), bytes_copied: done.bytes + (live?.bytes ?? 0), copy_ranges: key === null ? 0 : done.ranges,
     });
@@ -220,19 +210,19 @@ async function readRows(
   const timer = setInterval(() => void record().catch(() => undefined), 1000);
   try {
     if (key === null) {
-      await copyQuery(`SELECT ${line} FROM ${from}`);
+      await copyQuery(`SELECT ${layout.select} FROM ${from}`);
       return { ...done, ranges: 0, discarded };
     }
     const k = quoteMysqlIdent(key);
     let after: string | null = null;
     for (;;) {
-      const chunker = await copyQuery(
-        `SELECT ${line}, CAST(${k} AS CHAR) FROM ${from}${after !== null ? ` WHERE ${k} > ${after}` : ''} ORDER BY ${k} LIMIT ${ctx.rangeRows}`,
+      const encoder = await copyQuery(
+        `SELECT ${layout.select} FROM ${from}${after !== null ? ` WHERE ${k} > ${after}` : ''} ORDER BY ${k} LIMIT ${ctx.rangeRows}`,
       );
       await record();
-      if (chunker.rows + chunker.unfit.length < ctx.rangeRows) break;
+      if (encoder.rows + encoder.unfit.length < ctx.rangeRows) break;
       // inlined, not a parameter: MySQL compares an integer with a string as doubles, inexact past 2^53
-      const last = chunker.lastKey?.toString() ?? '';
+      const last = encoder.lastKey ?? '';
       if (!/^-?[0-9]+$/.test(last)) {
         throw new ChameleonError(ErrorCodes.ASSERTION, `range copy of ${plan.key}: key value ${JSON.stringify(last)} is not an integer`);
       }
@@ -246,8 +236,7 @@ async function readRows(
 }
 
 /** Rows PostgreSQL cannot hold go to t_discarded_rows, each with its values (as COPY text) and the reason. */
-async function recordUnfit(plan: TablePlan, lines: UnfitLine[], ctx: CopyContext): Promise<number> {
-  const names = plan.columns.filter((c) => !c.map.generated).map((c) => c.col.name);
+async function recordUnfit(plan: TablePlan, names: string[], lines: UnfitLine[], ctx: CopyContext): Promise<number> {
   await recordDiscardedRows(
     ctx.cat,
     lines.map((u) => {

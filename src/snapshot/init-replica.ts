@@ -12,7 +12,7 @@ import { ChameleonError, ErrorCodes, errorMessage, isTransient } from '../errors
 import { copyTable } from './copy-table.js';
 import { loadingSchemaName, planTables, selectTables, splitTableName, type TablePlan } from './plan.js';
 import type { Coordinates } from './snapshot-point.js';
-import { parseSize } from './line-chunker.js';
+import { parseSize } from './copy-text.js';
 
 /**
  * Which tables a run copies. `all`: init_replica and copy_schema, every

@@ -69,3 +69,37 @@ test('after the cause is fixed, sync_tables(ARRAY[\'disabled\']) copies the fail
   assert.equal(Number(status.tables_excluded), 0);
   assert.equal(status.consistent, true);
 });
+
+test('a value that outgrows max_allowed_packet once formatted fails its table loudly; values up to the limit copy exactly', async () => {
+  const c = env.my.conn;
+  const pool = env.pg.pool;
+  const db = env.my.name;
+  await c.query('CREATE TABLE pk_geo (id INT PRIMARY KEY, g LINESTRING)');
+  // 640 KB stored, 1.3 MB once the server writes it as hex
+  const points = Array.from({ length: 40_000 }, (_, i) => `${i} ${i % 7}`).join(', ');
+  await c.query(`INSERT INTO pk_geo VALUES (1, ST_GeomFromText('LINESTRING(${points})')), (2, ST_GeomFromText('LINESTRING(0 0, 1 1)'))`);
+  await c.query('CREATE TABLE pk_raw (id INT PRIMARY KEY, b LONGBLOB, t LONGTEXT, j JSON)');
+  // 900 KB of bytes (1.8 MB as hex) and 300 KB of text to escape (500 KB escaped), formatted by the agent; a
+  // JSON document of 600 KB (1.2 MB escaped), escaped by the server's JSON_QUOTE, which has no such limit
+  await c.query(`INSERT INTO pk_raw VALUES
+    (1, REPEAT(X'00FF5C0A', 225000), REPEAT(CONCAT('a', CHAR(9), CHAR(92)), 100000), JSON_ARRAY(REPEAT(CHAR(92), 300000))),
+    (2, X'', '', JSON_ARRAY(1))`);
+  const [[saved]] = await c.query<import('mysql2/promise').RowDataPacket[]>('SELECT @@global.max_allowed_packet AS v');
+  await c.query('SET GLOBAL max_allowed_packet = 1048576');
+  try {
+    await addSource(pool, 'packet', env.my.url, { [db]: 'packet' }, { limit_tables: [`${db}.pk_geo`, `${db}.pk_raw`] });
+    const init = await runCommand(pool, "sch_chameleon.init_replica('packet')", []);
+    assert.equal(init.state, 'done');
+    assert.deepEqual(init.progress.tables_failed, [`${db}.pk_geo`]);
+    const states = await tableStates(pool, 'packet');
+    assert.equal(states.pk_geo.state, 'failed');
+    assert.match(states.pk_geo.reason ?? '', /larger than the MySQL server's max_allowed_packet/);
+    assert.equal(states.pk_raw.state, 'copied');
+    const n = await assertSameRows(c, pool,
+      'SELECT id, MD5(b), LENGTH(b), MD5(t), LENGTH(t), MD5(JSON_EXTRACT(j, \'$[0]\')) FROM pk_raw ORDER BY id',
+      "SELECT id, md5(b), length(b), md5(t), octet_length(t), md5((j -> 0)::text) FROM packet.pk_raw ORDER BY id", 'packet.pk_raw');
+    assert.equal(n, 2);
+  } finally {
+    await c.query(`SET GLOBAL max_allowed_packet = ${Number(saved.v)}`);
+  }
+});

@@ -6,15 +6,16 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import ZongJi from '@vlasky/zongji';
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createMysqlDatabase, createPgDatabase, type MysqlTestDatabase, type PgTestDatabase } from '../harness/db.js';
+import { copyLayout } from '../../src/snapshot/copy-encoder.js';
+import { streamCopyText } from '../../src/snapshot/copy-stream.js';
 import { UnfitValueError, type ColumnMapping, type MysqlColumn } from '../../src/mysql/column.js';
-import { copyLineExpr, mapColumn, keepRawBytes, quoteMysqlIdent, stringifyImage } from '../../src/mysql/type-map.js';
+import { mapColumn, keepRawBytes, quoteMysqlIdent, stringifyImage } from '../../src/mysql/type-map.js';
 
 const TIMEOUT = 180_000;
 
@@ -280,28 +281,21 @@ async function setSnapshotSession(conn: mysql.Connection): Promise<void> {
   await conn.query("SET SESSION sql_mode='NO_BACKSLASH_ESCAPES,NO_ENGINE_SUBSTITUTION', time_zone='+00:00', NAMES utf8mb4");
 }
 
-/** The snapshot path exactly as the agent runs it. */
+/** The snapshot path exactly as the agent runs it: the same SELECT, the same encoder, COPY. */
 async function snapshotCopy(conn: mysql.Connection, pool: pg.Pool, db: string, table: string, target: string, mapped: Mapped[]): Promise<number> {
   await setSnapshotSession(conn);
   const copied = mapped.filter((m) => !m.map.generated);
-  const unfit = copied.filter((m) => m.map.unfitExpr !== null).map((m) => `(${m.map.unfitExpr})`);
-  const where = unfit.length > 0 ? ` WHERE NOT (${unfit.join(' OR ')})` : '';
-  const [rows] = await conn.query({
-    sql: `SELECT ${copyLineExpr(mapped)} FROM ${quoteMysqlIdent(db)}.${quoteMysqlIdent(table)}${where}`,
-    rowsAsArray: true,
-  });
-  const lines = (rows as unknown[][]).map((r) => {
-    assert.equal(typeof r[0], 'string', 'the COPY line is text, not binary');
-    return `${r[0] as string}\n`;
-  });
+  const layout = copyLayout(mapped);
+  const core = (conn as unknown as { connection: import('mysql2').Connection }).connection;
+  const { chunks, encoder } = streamCopyText(core, `SELECT ${layout.select} FROM ${quoteMysqlIdent(db)}.${quoteMysqlIdent(table)}`, layout, 64 * 1024);
   const client = await pool.connect();
   try {
     const cols = copied.map((m) => pgIdent(m.col.name)).join(', ');
-    await pipeline(Readable.from(lines), client.query(copyFrom(`COPY ${pgIdent(target)} (${cols}) FROM STDIN`)));
+    await pipeline(chunks, client.query(copyFrom(`COPY ${pgIdent(target)} (${cols}) FROM STDIN`)));
   } finally {
     client.release();
   }
-  return lines.length;
+  return encoder.rows;
 }
 
 interface Capture {

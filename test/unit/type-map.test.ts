@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UnfitValueError, type MysqlColumn, type TypeMapContext } from '../../src/mysql/column.js';
-import { copyLineExpr, keepRawBytes, mapColumn, quoteMysqlIdent, RawJson, stringifyImage } from '../../src/mysql/type-map.js';
+import { copyLayout } from '../../src/snapshot/copy-encoder.js';
+import { keepRawBytes, mapColumn, quoteMysqlIdent, RawJson, stringifyImage } from '../../src/mysql/type-map.js';
 import { decodeMysqlText } from '../../src/mysql/type-map/charset.js';
 import { pgLiteral, unquoteMariadbLiteral } from '../../src/mysql/type-map/defaults.js';
 import { pgTextArray, timeText } from '../../src/mysql/type-map/values.js';
@@ -168,17 +169,31 @@ describe('snapshot expressions', () => {
     }
   });
 
-  test('copyLineExpr joins the fields with tabs and leaves generated-in-PostgreSQL columns out', () => {
+  test('the snapshot SELECT leaves generated-in-PostgreSQL columns out and quotes names', () => {
     const a = { col: col('int(11)', { name: 'a' }), map: mapColumn(col('int(11)', { name: 'a' }), CTX) };
     const b = { col: col('int(11)', { name: 'b' }), map: { ...mapColumn(col('int(11)', { name: 'b' }), CTX), generated: true } };
     const c = { col: col('text', { name: 'c`x' }), map: mapColumn(col('text', { name: 'c`x' }), CTX) };
-    const expr = copyLineExpr([a, b, c]);
-    // CONCAT, not CONCAT_WS: a NULL field (overflow) must make the line NULL rather than vanish
-    assert.equal(expr, `CONCAT(${a.map.copyExpr}, _utf8mb4 X'09', ${c.map.copyExpr})`);
-    assert.ok(!expr.includes('`b`'));
-    assert.ok(expr.includes('`c``x`'));
-    assert.equal(copyLineExpr([a]), `CONCAT(${a.map.copyExpr})`);
-    assert.equal(copyLineExpr([]), "''");
+    const d = { col: col('date', { name: 'd' }), map: mapColumn(col('date', { name: 'd' }), CTX) };
+    const layout = copyLayout([a, b, c, d]);
+    assert.equal(layout.select.split(', ', 2).join(', '), '`a`, `c``x`');
+    assert.ok(!layout.select.includes('`b`'));
+    assert.ok(layout.select.includes(d.map.copyExpr));
+    assert.deepEqual(layout.names, ['a', 'c`x', 'd']);
+    assert.equal(copyLayout([]).select, "''");
+  });
+
+  test('the agent formats integers, decimals, text and bytes; the server the rest', () => {
+    const formats = Object.fromEntries(
+      ['int(11)', 'bigint(20) unsigned', 'decimal(65,30)', 'varchar(3)', 'char(2)', 'longtext', 'varbinary(3)', 'longblob', 'binary(4)',
+        'double', 'float', 'bit(3)', 'date', 'datetime(6)', 'time', 'year', "enum('a')", "set('a')", 'json', 'point', 'uuid']
+        .map((t) => [t, map(t).fieldFormat ?? 'server']),
+    );
+    assert.deepEqual(formats, {
+      'int(11)': 'as-is', 'bigint(20) unsigned': 'as-is', 'decimal(65,30)': 'as-is', 'varchar(3)': 'text', 'char(2)': 'text',
+      longtext: 'text', 'varbinary(3)': 'hex', longblob: 'hex', 'binary(4)': 'hex', double: 'server', float: 'server', 'bit(3)': 'server',
+      date: 'server', 'datetime(6)': 'server', time: 'server', year: 'server', "enum('a')": 'server', "set('a')": 'server',
+      json: 'server', point: 'server', uuid: 'server',
+    });
   });
 });
 
