@@ -14,7 +14,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type mysql from 'mysql2/promise';
 import {
   CpuSampler, cpuDelta, cpuRows, cpuSnapshot, createPgDatabase, fileBytes, fmt, fmtInt, generateSbtestTables, hasCommand,
-  mysqlConn, numFlag, strFlag, parseFlags, pgClient, printTable, RssSampler, run, say, startServers, step, sysbenchArgs, timed,
+  mysqlConn, numFlag, strFlag, parseFlags, pgClient, printTable, profiled, RssSampler, run, say, startServers, step, sysbenchArgs, timed,
   type BenchServers, type CpuDelta, MB,
 } from './common.js';
 import { SOURCE, startChameleon } from './chameleon.js';
@@ -27,6 +27,7 @@ const WIDE_ROWS = numFlag(flags, 'wide-rows', 20_000);
 const JOBS = numFlag(flags, 'jobs', 2);
 // the agent's memory bound for the copy streams (source option copy_max_memory)
 const MAX_MEMORY = strFlag(flags, 'max-memory', '300M');
+const PROFILE = strFlag(flags, 'profile', '');
 const WITH_PGLOADER = !flags.has('no-pgloader');
 const BREAKDOWN = !flags.has('no-breakdown');
 const DECIMAL_MB = 1e6;
@@ -267,13 +268,22 @@ async function main(): Promise<void> {
       const c0 = cpuSnapshot(servers);
       rss.start(100);
       sampler.start();
-      const t = await timed(() => cham.command('init_replica', SOURCE));
+      const init = (): ReturnType<typeof cham.command> => cham.command('init_replica', SOURCE);
+      let t: Awaited<ReturnType<typeof timed<Awaited<ReturnType<typeof init>>>>>;
+      if (PROFILE) {
+        const p = await profiled(`${PROFILE}-snapshot.cpuprofile`, () => timed(init));
+        t = p.value;
+        say(`  CPU profile of this process during init_replica written to ${PROFILE}-snapshot.cpuprofile; top self time:`);
+        for (const [fn, share] of p.top.slice(0, 20)) say(`    ${(100 * share).toFixed(1).padStart(5)}%  ${fn}`);
+      } else {
+        t = await timed(init);
+      }
       sampler.stop();
       rss.stop();
       phases.push(['chameleon init_replica', cpuDelta(c0, cpuSnapshot(servers))]);
       await myAdmin.query('SET GLOBAL general_log = 0');
       const [logged] = await myAdmin.query<mysql.RowDataPacket[]>(
-        "SELECT CONVERT(argument USING utf8mb4) AS q FROM mysql.general_log WHERE command_type = 'Query' AND argument LIKE 'SELECT CONCAT(%'");
+        "SELECT CONVERT(argument USING utf8mb4) AS q FROM mysql.general_log WHERE command_type = 'Query' AND argument LIKE 'SELECT %' AND argument LIKE '%FROM `sbtest`.%'");
       agentSelects = logged.map((r) => String(r.q));
       await myAdmin.end();
       rssPeak = rss.peak;
@@ -317,10 +327,10 @@ async function main(): Promise<void> {
 
     // stage breakdown of init_replica: each side of its pipeline alone, same concurrency
     if (BREAKDOWN && agentSelects.length > 0) {
-      step(`stage breakdown: the agent's ${agentSelects.length} SELECTs (MariaDB writes COPY text) read into Node and discarded, ${JOBS} at a time...`);
+      step(`stage breakdown: the agent's ${agentSelects.length} SELECTs read into Node and discarded, ${JOBS} at a time...`);
       let c0 = cpuSnapshot(servers);
       const readSecs = await readOnly(servers, agentSelects, JOBS);
-      phases.push([`stage: MariaDB COPY-text SELECT -> node (${JOBS} streams)`, cpuDelta(c0, cpuSnapshot(servers))]);
+      phases.push([`stage: the agent's SELECTs -> node (${JOBS} streams)`, cpuDelta(c0, cpuSnapshot(servers))]);
       stages.push({ method: `stage: agent's SELECTs read and discarded (${JOBS} streams)`, seconds: readSecs, rows, bytes });
       step(`  ${fmt(readSecs, 2)} s`);
       step(`stage breakdown: SELECT * of the same tables read into Node (mysql2 default decoding) and discarded...`);

@@ -73,6 +73,12 @@ ESCAPE[0x5c] = 0x5c; // backslash
 ESCAPE[0x09] = 0x74; // tab -> \t
 ESCAPE[0x0a] = 0x6e; // newline -> \n
 ESCAPE[0x0d] = 0x72; // carriage return -> \r
+/** Bytes a text field cannot carry as they are: the four COPY escapes and NUL. */
+const SPECIAL_BYTES = [0x00, 0x09, 0x0a, 0x0d, 0x5c];
+const SPECIAL = new Uint8Array(256);
+for (const b of SPECIAL_BYTES) SPECIAL[b] = 1;
+/** Below this length a byte loop is cheaper than Buffer.copy, which allocates a view per call. */
+const COPY_CALL_MIN = 64;
 const HEX = Buffer.from('0123456789abcdef');
 const NULL_FIELD = [0x5c, 0x4e]; // \N
 
@@ -90,6 +96,13 @@ export class CopyEncoder {
   private out: Buffer;
   private pos = 0;
   private readonly nulReasons: string[];
+  // where scan() found the bytes to escape, in the buffer rows currently come from
+  private scanned: Buffer | null = null;
+  private scanFrom = 0;
+  private specials = new Int32Array(0);
+  private specialCount = 0;
+  private cursor = 0;
+  private dense = false;
 
   constructor(
     private readonly layout: CopyLayout,
@@ -150,21 +163,33 @@ export class CopyEncoder {
       const e = i + len;
       switch (kinds[f]) {
         case 'text': {
-          let run = i;
+          if (this.scanned !== buf || start < this.scanFrom) this.scan(buf, start);
+          const sp = this.specials;
+          let c = this.cursor;
+          while (c < this.specialCount && sp[c] < i) c++;
+          this.cursor = c;
+          if (!this.dense && (c === this.specialCount || sp[c] >= e)) {
+            // nothing to escape: the common case, copied whole
+            if (len > COPY_CALL_MIN) p += buf.copy(out, p, i, e);
+            else for (let j = i; j < e; j++) out[p++] = buf[j];
+            break;
+          }
           for (let j = i; j < e; j++) {
             const b = buf[j];
-            if (b > 0x5c || (b > 0x0d && b !== 0x5c)) continue;
-            const esc = ESCAPE[b];
-            if (esc === 0) {
-              if (b === 0) (reasons ??= []).push(this.nulReasons[f]);
+            if (SPECIAL[b] === 0) {
+              out[p++] = b;
               continue;
             }
-            p += buf.copy(out, p, run, j);
-            out[p++] = 0x5c;
-            out[p++] = esc;
-            run = j + 1;
+            const esc = ESCAPE[b];
+            if (esc !== 0) {
+              out[p++] = 0x5c;
+              out[p++] = esc;
+            } else {
+              // NUL: kept in the line, the row goes to the discarded rows
+              (reasons ??= []).push(this.nulReasons[f]);
+              out[p++] = b;
+            }
           }
-          p += buf.copy(out, p, run, e);
           break;
         }
         case 'hex': {
@@ -185,7 +210,8 @@ export class CopyEncoder {
         }
         default:
           // 'as-is' and 'server': the bytes are COPY text already
-          p += buf.copy(out, p, i, e);
+          if (len > COPY_CALL_MIN) p += buf.copy(out, p, i, e);
+          else for (let j = i; j < e; j++) out[p++] = buf[j];
       }
       i = e;
     }
@@ -198,6 +224,34 @@ export class CopyEncoder {
     this.pos = p;
     this.rows++;
     if (p >= this.chunkBytes) this.flush();
+  }
+
+  /**
+   * Finds the bytes text fields cannot carry as they are in the rest of
+   * `buf` (the socket chunk mysql2 cut the row from, which holds the rows
+   * that follow too), with the native byte search: a JavaScript loop over
+   * every byte costs far more. Where they are dense, the loop is used instead.
+   */
+  private scan(buf: Buffer, from: number): void {
+    this.scanned = buf;
+    this.scanFrom = from;
+    this.cursor = 0;
+    this.dense = false;
+    const limit = Math.max(64, (buf.length - from) >> 5);
+    let n = 0;
+    if (this.specials.length < limit) this.specials = new Int32Array(limit);
+    const sp = this.specials;
+    for (let k = 0; k < SPECIAL_BYTES.length && !this.dense; k++) {
+      for (let at = buf.indexOf(SPECIAL_BYTES[k], from); at !== -1; at = buf.indexOf(SPECIAL_BYTES[k], at + 1)) {
+        if (n === limit) {
+          this.dense = true;
+          break;
+        }
+        sp[n++] = at;
+      }
+    }
+    this.specialCount = this.dense ? 0 : n;
+    if (!this.dense && n > 1) sp.subarray(0, n).sort();
   }
 
   /** Hands over what is encoded so far. */
