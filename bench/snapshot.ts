@@ -28,9 +28,16 @@ const JOBS = numFlag(flags, 'jobs', 2);
 // the agent's memory bound for the copy streams (source option copy_max_memory)
 const MAX_MEMORY = strFlag(flags, 'max-memory', '300M');
 const PROFILE = strFlag(flags, 'profile', '');
+// rounds of init_replica and of the COPY ceilings; each figure is the median
+const REPEAT = Math.max(1, numFlag(flags, 'repeat', 3));
 const WITH_PGLOADER = !flags.has('no-pgloader');
 const BREAKDOWN = !flags.has('no-breakdown');
 const DECIMAL_MB = 1e6;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
 
 interface Measure {
   method: string;
@@ -269,6 +276,7 @@ async function main(): Promise<void> {
       rss.start(100);
       sampler.start();
       const init = (): ReturnType<typeof cham.command> => cham.command('init_replica', SOURCE);
+      const u0 = process.cpuUsage();
       let t: Awaited<ReturnType<typeof timed<Awaited<ReturnType<typeof init>>>>>;
       if (PROFILE) {
         const p = await profiled(`${PROFILE}-snapshot.cpuprofile`, () => timed(init));
@@ -280,6 +288,8 @@ async function main(): Promise<void> {
       }
       sampler.stop();
       rss.stop();
+      const u = process.cpuUsage(u0);
+      say(`  agent process CPU during init_replica: user ${fmt(u.user / 1e6, 2)} s, system ${fmt(u.system / 1e6, 2)} s`);
       phases.push(['chameleon init_replica', cpuDelta(c0, cpuSnapshot(servers))]);
       await myAdmin.query('SET GLOBAL general_log = 0');
       const [logged] = await myAdmin.query<mysql.RowDataPacket[]>(
@@ -300,12 +310,22 @@ async function main(): Promise<void> {
         `SELECT mysql_table, rows_copied::text, bytes_copied::text,
                 round(extract(epoch FROM copy_finished_at - copy_started_at)::numeric, 2)::text AS secs
            FROM sch_chameleon.show_tables($1) ORDER BY copy_started_at`, [SOURCE]);
+      const span = await cham.sql.query<{ claim: string; before: string; tables: string; after: string }>(
+        `SELECT round(extract(epoch FROM c.started_at - c.created_at)::numeric, 3)::text AS claim,
+                round(extract(epoch FROM min(t.copy_started_at) - c.started_at)::numeric, 3)::text AS before,
+                round(extract(epoch FROM max(t.copy_finished_at) - min(t.copy_started_at))::numeric, 3)::text AS tables,
+                round(extract(epoch FROM c.finished_at - max(t.copy_finished_at))::numeric, 3)::text AS after
+           FROM sch_chameleon.show_commands() c, sch_chameleon.show_tables($1) t
+          WHERE c.id = $2::bigint GROUP BY c.created_at, c.started_at, c.finished_at`, [SOURCE, t.value.id]);
+      const sp = span.rows[0];
+      if (sp) say(`  init_replica command: claimed after ${sp.claim} s; ${sp.before} s before the first table; tables ${sp.tables} s; ${sp.after} s after the last`);
       for (const r of per.rows) {
         say(`    ${r.mysql_table.padEnd(10)} ${fmtInt(Number(r.rows_copied)).padStart(9)} rows  ${fmt(Number(r.bytes_copied) / DECIMAL_MB, 1).padStart(7)} MB  ${r.secs.padStart(6)} s`);
       }
       if (pgRows !== dataset.rows) throw new Error(`chameleon copied ${pgRows} rows, MySQL has ${dataset.rows}`);
-    } finally {
+    } catch (err) {
       await cham.close();
+      throw err;
     }
 
     // (b) the COPY ceiling on the same rows
@@ -316,13 +336,37 @@ async function main(): Promise<void> {
     const rows = tables.reduce((n, t) => n + t.rows, 0);
     step(`export: ${fmtInt(rows)} rows, ${fmt(bytes / DECIMAL_MB, 1)} MB of COPY text in ${fmt(exp.seconds, 1)} s`);
     for (const r of results) r.bytes = bytes;
-    for (const jobs of [1, JOBS].filter((j, i, a) => a.indexOf(j) === i)) {
-      step(`COPY FROM file, ${jobs} session(s), indexes after data...`);
-      const c0 = cpuSnapshot(servers);
-      const secs = await copyCeiling(pgUrl, 'sbtest', `ceiling_${jobs}`, tables, jobs);
-      phases.push([`COPY ceiling (${jobs} session${jobs > 1 ? 's' : ''})`, cpuDelta(c0, cpuSnapshot(servers))]);
-      results.push({ method: `PostgreSQL COPY FROM file, ${jobs} session${jobs > 1 ? 's' : ''} (ceiling)`, seconds: secs, rows, bytes });
-      step(`  ${fmt(secs, 2)} s`);
+    // rounds of init_replica and of the ceilings, interleaved: this machine's speed drifts by tens of
+    // percent from minute to minute, so each method's figure is its median over the rounds
+    const initRuns = [results[0].seconds];
+    const ceilingRuns = new Map<number, number[]>();
+    const sessions = [1, JOBS].filter((j, i, a) => a.indexOf(j) === i);
+    try {
+      for (let round = 1; round <= REPEAT; round++) {
+        if (round > 1) {
+          step(`init_replica again (round ${round} of ${REPEAT})...`);
+          const again = await timed(() => cham.command('init_replica', SOURCE));
+          initRuns.push(again.seconds);
+          step(`  ${fmt(again.seconds, 2)} s`);
+        }
+        for (const jobs of sessions) {
+          step(`COPY FROM file, ${jobs} session(s), indexes after data (round ${round} of ${REPEAT})...`);
+          const c0 = cpuSnapshot(servers);
+          const secs = await copyCeiling(pgUrl, 'sbtest', `ceiling_${jobs}`, tables, jobs);
+          if (round === 1) phases.push([`COPY ceiling (${jobs} session${jobs > 1 ? 's' : ''})`, cpuDelta(c0, cpuSnapshot(servers))]);
+          ceilingRuns.set(jobs, [...(ceilingRuns.get(jobs) ?? []), secs]);
+          step(`  ${fmt(secs, 2)} s`);
+        }
+      }
+    } finally {
+      await cham.close();
+    }
+    const runsNote = (runs: number[]): string | undefined => (runs.length > 1 ? `median of ${runs.map((x) => fmt(x, 2)).join(', ')} s` : undefined);
+    results[0].seconds = median(initRuns);
+    results[0].note = runsNote(initRuns);
+    for (const jobs of sessions) {
+      const runs = ceilingRuns.get(jobs)!;
+      results.push({ method: `PostgreSQL COPY FROM file, ${jobs} session${jobs > 1 ? 's' : ''} (ceiling)`, seconds: median(runs), rows, bytes, note: runsNote(runs) });
     }
 
     // stage breakdown of init_replica: each side of its pipeline alone, same concurrency

@@ -63,11 +63,11 @@ CREATE TABLE sch_chameleon.t_sources (
     -- what the operator asked for; an agent (re)starting honours it
     replica_enabled  boolean     NOT NULL DEFAULT false,
     -- reader position: where the next read starts, committed with the batch it ends
-    read_file        text,
+    read_file        text COLLATE "C",
     read_pos         bigint,
     read_gtid        text,
     -- replay position: the end of the last applied batch
-    replay_file      text,
+    replay_file      text COLLATE "C",
     replay_pos       bigint,
     replay_gtid      text,
     -- times for lag: binlog event time and wall time of the last read / replay
@@ -89,8 +89,8 @@ COMMENT ON TABLE sch_chameleon.t_sources IS 'One row per MySQL source: connectio
 -- sql/30-tables/20-t_tables.sql
 CREATE TABLE sch_chameleon.t_tables (
     source_id      bigint      NOT NULL REFERENCES sch_chameleon.t_sources ON DELETE CASCADE,
-    mysql_schema   text        NOT NULL,
-    mysql_table    text        NOT NULL,
+    mysql_schema   text COLLATE "C" NOT NULL,
+    mysql_table    text COLLATE "C" NOT NULL,
     pg_schema      text        NOT NULL,
     pg_table       text        NOT NULL,
     -- the key the decoder matches rows on; empty when the table has none
@@ -98,7 +98,7 @@ CREATE TABLE sch_chameleon.t_tables (
     state          text        NOT NULL DEFAULT 'pending'
                    CHECK (state IN ('pending', 'copying', 'copied', 'replicating', 'excluded', 'failed')),
     -- binlog coordinates of the snapshot this table was copied at
-    copy_file      text,
+    copy_file      text COLLATE "C",
     copy_pos       bigint,
     copy_gtid      text,
     rows_copied    bigint      NOT NULL DEFAULT 0,
@@ -176,7 +176,7 @@ CREATE TABLE sch_chameleon.t_batches (
     batch_id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     source_id      bigint      NOT NULL REFERENCES sch_chameleon.t_sources ON DELETE CASCADE,
     -- the binlog position after the last transaction of the batch
-    end_file       text        NOT NULL,
+    end_file       text COLLATE "C" NOT NULL,
     end_pos        bigint      NOT NULL,
     end_gtid       text,
     events         integer     NOT NULL,
@@ -198,16 +198,20 @@ CREATE TABLE sch_chameleon.t_log_events (
     -- no foreign key: the batch row is written in the same transaction, and a
     -- check per logged row costs as much as a fifth of the whole write; the
     -- rows go with their batch in fn_replay_next, drop_source and re-snapshots
+    -- names and binlog files compare byte by byte (COLLATE "C", here and in
+    -- every catalogue column they are compared with): the key and the soft
+    -- init test run for every logged row, and a locale's collation costs a
+    -- library call per comparison
     batch_id     bigint      NOT NULL,
     event_seq    integer     NOT NULL,
-    mysql_schema text        NOT NULL,
-    mysql_table  text        NOT NULL,
+    mysql_schema text COLLATE "C" NOT NULL,
+    mysql_table  text COLLATE "C" NOT NULL,
     kind         text        NOT NULL CHECK (kind IN ('insert', 'update', 'delete', 'ddl')),
     row_after    jsonb,
     row_before   jsonb,
     -- commit position of the MySQL transaction the event belongs to: the
     -- decoder compares it with a table's copy coordinates (soft init)
-    tx_file      text        NOT NULL,
+    tx_file      text COLLATE "C" NOT NULL,
     tx_pos       bigint      NOT NULL,
     tx_seq       integer     NOT NULL,
     event_at     timestamptz,
@@ -221,11 +225,11 @@ COMMENT ON TABLE sch_chameleon.t_log_events IS 'Row images (jsonb in PostgreSQL 
 CREATE TABLE sch_chameleon.t_errors (
     error_id     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     source_id    bigint      REFERENCES sch_chameleon.t_sources ON DELETE CASCADE,
-    mysql_schema text,
-    mysql_table  text,
+    mysql_schema text COLLATE "C",
+    mysql_table  text COLLATE "C",
     batch_id     bigint,
     event_seq    integer,
-    binlog_file  text,
+    binlog_file  text COLLATE "C",
     binlog_pos   bigint,
     statement    text,
     row_image    jsonb,
@@ -238,8 +242,8 @@ COMMENT ON TABLE sch_chameleon.t_errors IS 'Replay errors per table, with the st
 CREATE TABLE sch_chameleon.t_discarded_rows (
     discarded_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     source_id    bigint      REFERENCES sch_chameleon.t_sources ON DELETE CASCADE,
-    mysql_schema text        NOT NULL,
-    mysql_table  text        NOT NULL,
+    mysql_schema text COLLATE "C" NOT NULL,
+    mysql_table  text COLLATE "C" NOT NULL,
     origin       text        NOT NULL CHECK (origin IN ('snapshot', 'replica')),
     row_image    jsonb,
     reason       text        NOT NULL,
@@ -1444,7 +1448,8 @@ BEGIN
                                   ELSE 'It goes on running; call wait_command() again.' END;
         END IF;
         PERFORM pg_sleep(least(v_sleep, greatest(extract(epoch FROM v_deadline - clock_timestamp()), 0)));
-        v_sleep := least(v_sleep * 1.5, 0.5);
+        -- a finished command is seen within 0.1 s: a caller chaining commands waits no longer than that
+        v_sleep := least(v_sleep * 1.5, 0.1);
     END LOOP;
     IF v_cmd.state = 'failed' THEN
         RAISE EXCEPTION 'command % (%) failed: %', command_id, v_cmd.command, v_cmd.error
@@ -1538,7 +1543,8 @@ BEGIN
                 USING ERRCODE = 'query_canceled';
         END IF;
         PERFORM pg_sleep(v_sleep);
-        v_sleep := least(v_sleep * 1.5, 0.2);
+        -- read-your-writes: the position is seen applied within 50 ms; a poll is one primary-key read
+        v_sleep := least(v_sleep * 1.5, 0.05);
     END LOOP;
 END
 $$;

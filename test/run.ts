@@ -82,30 +82,83 @@ async function startControlServer(pair: ThrowawayPair): Promise<{ url: string; c
   };
 }
 
-function runNodeTest(files: string[], env: NodeJS.ProcessEnv): Promise<number> {
+interface FileResult {
+  file: string;
+  code: number;
+  /** The counts of the file's closing TAP summary; null when it never printed one. */
+  counts: Record<string, number> | null;
+}
+
+/**
+ * Runs one test file in its own process, its tests in that process (no
+ * `--test` parent): Node 20's parent runner reads its children's results
+ * from a serialized stream and can drop the rest of a file's results when a
+ * frame straddles two pipe reads, which once hid part of a file from the
+ * count. Here the file prints TAP itself, and a file that ends without its
+ * summary counts as failed.
+ */
+function runTestFile(file: string, env: NodeJS.ProcessEnv): Promise<FileResult> {
   return new Promise((resolve) => {
     // --test-force-exit: a handle a test forgot to close must not hang the whole run
-    const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-force-exit', ...files], { stdio: 'inherit', env });
+    const child = spawn(process.execPath, ['--test-force-exit', '--test-reporter=tap', file], { stdio: ['ignore', 'pipe', 'inherit'], env });
+    const counts: Record<string, number> = {};
+    let tail = '';
+    let sawSummary = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      process.stdout.write(chunk);
+      const lines = (tail + chunk.toString('utf8')).split('\n');
+      tail = lines.pop() ?? '';
+      for (const line of lines) {
+        // the summary is the only unindented "# word N" block, at the end
+        const m = /^# (tests|suites|pass|fail|cancelled|skipped|todo) (\d+)$/.exec(line);
+        if (m) {
+          counts[m[1]] = Number(m[2]);
+          if (m[1] === 'tests') sawSummary = true;
+        }
+      }
+    });
     // An interactive Ctrl-C reaches the child through the process group; a
     // SIGTERM aimed at us alone (e.g. a CI timeout) has to be passed on.
     const forward = (sig: NodeJS.Signals): void => {
       say(`received ${sig}, waiting for the tests to stop`);
+      interrupted = true;
       if (child.exitCode === null) child.kill(sig);
     };
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);
     process.on('SIGHUP', forward);
     child.once('error', (err) => {
-      say(`could not run node --test: ${err.message}`);
-      resolve(1);
+      say(`could not run ${file}: ${err.message}`);
+      resolve({ file, code: 1, counts: null });
     });
-    child.once('exit', (code, signal) => {
+    child.once('close', (code, signal) => {
       process.off('SIGINT', forward);
       process.off('SIGTERM', forward);
       process.off('SIGHUP', forward);
-      resolve(code ?? (signal ? 1 : 0));
+      resolve({ file, code: code ?? (signal ? 1 : 0), counts: sawSummary ? counts : null });
     });
   });
+}
+
+let interrupted = false;
+
+async function runNodeTest(files: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const results: FileResult[] = [];
+  for (const file of files) {
+    if (interrupted) break;
+    results.push(await runTestFile(file, env));
+  }
+  const total: Record<string, number> = {};
+  for (const r of results) for (const [k, v] of Object.entries(r.counts ?? {})) total[k] = (total[k] ?? 0) + v;
+  const broken = results.filter((r) => r.code !== 0 || r.counts === null || (r.counts.fail ?? 0) > 0 || (r.counts.cancelled ?? 0) > 0);
+  say(`${results.length} of ${files.length} file(s) run: ${total.tests ?? 0} tests, ${total.pass ?? 0} pass, ${total.fail ?? 0} fail, ` +
+    `${total.cancelled ?? 0} cancelled, ${total.skipped ?? 0} skipped`);
+  for (const r of broken) {
+    say(`  failed: ${path.basename(r.file)} (${r.counts === null ? 'ended without its summary' : `${r.counts.fail ?? 0} failing`}, exit code ${r.code})`);
+  }
+  // the last lines CI shows: the same counts as node --test would print
+  console.log(`# tests ${total.tests ?? 0}\n# pass ${total.pass ?? 0}\n# fail ${(total.fail ?? 0) + broken.filter((r) => !r.counts?.fail).length}\n# skipped ${total.skipped ?? 0}`);
+  return broken.length > 0 || results.length < files.length ? 1 : 0;
 }
 
 async function main(): Promise<number> {

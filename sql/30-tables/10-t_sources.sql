@@ -12,11 +12,11 @@ CREATE TABLE sch_chameleon.t_sources (
     -- what the operator asked for; an agent (re)starting honours it
     replica_enabled  boolean     NOT NULL DEFAULT false,
     -- reader position: where the next read starts, committed with the batch it ends
-    read_file        text,
+    read_file        text COLLATE "C",
     read_pos         bigint,
     read_gtid        text,
     -- replay position: the end of the last applied batch
-    replay_file      text,
+    replay_file      text COLLATE "C",
     replay_pos       bigint,
     replay_gtid      text,
     -- times for lag: binlog event time and wall time of the last read / replay

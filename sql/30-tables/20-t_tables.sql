@@ -1,7 +1,7 @@
 CREATE TABLE sch_chameleon.t_tables (
     source_id      bigint      NOT NULL REFERENCES sch_chameleon.t_sources ON DELETE CASCADE,
-    mysql_schema   text        NOT NULL,
-    mysql_table    text        NOT NULL,
+    mysql_schema   text COLLATE "C" NOT NULL,
+    mysql_table    text COLLATE "C" NOT NULL,
     pg_schema      text        NOT NULL,
     pg_table       text        NOT NULL,
     -- the key the decoder matches rows on; empty when the table has none
@@ -9,7 +9,7 @@ CREATE TABLE sch_chameleon.t_tables (
     state          text        NOT NULL DEFAULT 'pending'
                    CHECK (state IN ('pending', 'copying', 'copied', 'replicating', 'excluded', 'failed')),
     -- binlog coordinates of the snapshot this table was copied at
-    copy_file      text,
+    copy_file      text COLLATE "C",
     copy_pos       bigint,
     copy_gtid      text,
     rows_copied    bigint      NOT NULL DEFAULT 0,

@@ -2,7 +2,7 @@ CREATE TABLE sch_chameleon.t_batches (
     batch_id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     source_id      bigint      NOT NULL REFERENCES sch_chameleon.t_sources ON DELETE CASCADE,
     -- the binlog position after the last transaction of the batch
-    end_file       text        NOT NULL,
+    end_file       text COLLATE "C" NOT NULL,
     end_pos        bigint      NOT NULL,
     end_gtid       text,
     events         integer     NOT NULL,

@@ -2,16 +2,20 @@ CREATE TABLE sch_chameleon.t_log_events (
     -- no foreign key: the batch row is written in the same transaction, and a
     -- check per logged row costs as much as a fifth of the whole write; the
     -- rows go with their batch in fn_replay_next, drop_source and re-snapshots
+    -- names and binlog files compare byte by byte (COLLATE "C", here and in
+    -- every catalogue column they are compared with): the key and the soft
+    -- init test run for every logged row, and a locale's collation costs a
+    -- library call per comparison
     batch_id     bigint      NOT NULL,
     event_seq    integer     NOT NULL,
-    mysql_schema text        NOT NULL,
-    mysql_table  text        NOT NULL,
+    mysql_schema text COLLATE "C" NOT NULL,
+    mysql_table  text COLLATE "C" NOT NULL,
     kind         text        NOT NULL CHECK (kind IN ('insert', 'update', 'delete', 'ddl')),
     row_after    jsonb,
     row_before   jsonb,
     -- commit position of the MySQL transaction the event belongs to: the
     -- decoder compares it with a table's copy coordinates (soft init)
-    tx_file      text        NOT NULL,
+    tx_file      text COLLATE "C" NOT NULL,
     tx_pos       bigint      NOT NULL,
     tx_seq       integer     NOT NULL,
     event_at     timestamptz,

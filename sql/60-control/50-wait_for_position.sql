@@ -42,7 +42,8 @@ BEGIN
                 USING ERRCODE = 'query_canceled';
         END IF;
         PERFORM pg_sleep(v_sleep);
-        v_sleep := least(v_sleep * 1.5, 0.2);
+        -- read-your-writes: the position is seen applied within 50 ms; a poll is one primary-key read
+        v_sleep := least(v_sleep * 1.5, 0.05);
     END LOOP;
 END
 $$;

@@ -103,6 +103,11 @@ export class CopyEncoder {
   private specialCount = 0;
   private cursor = 0;
   private dense = false;
+  /** The row-in-one-piece path applies: no hex field, whose text is not its bytes. */
+  private readonly wholeRows: boolean;
+  private readonly hasText: boolean;
+  /** Offsets of the length bytes of the current row's columns. */
+  private readonly fieldAt: Int32Array;
 
   constructor(
     private readonly layout: CopyLayout,
@@ -111,6 +116,9 @@ export class CopyEncoder {
   ) {
     this.out = Buffer.allocUnsafe(chunkBytes + 64 * 1024);
     this.nulReasons = layout.names.map((n) => `${NUL_REASON} (column ${n})`);
+    this.wholeRows = layout.kinds.length > 0 && !layout.kinds.includes('hex');
+    this.hasText = layout.kinds.includes('text');
+    this.fieldAt = new Int32Array(layout.kinds.length);
   }
 
   /** Encodes one row; throws when a field the server formats came back NULL (it outgrew max_allowed_packet). */
@@ -118,6 +126,7 @@ export class CopyEncoder {
     // an escaped field is at most twice its bytes, a hex one twice plus 2, and each field adds a separator or \N
     const worst = 2 * (end - start) + 4 * this.layout.fieldCount + 2;
     if (this.pos + worst > this.out.length) this.grow(worst);
+    if (this.wholeRows && this.rowAsIs(buf, start, end)) return;
     const kinds = this.layout.kinds;
     const out = this.out;
     const lineStart = this.pos;
@@ -224,6 +233,68 @@ export class CopyEncoder {
     this.pos = p;
     this.rows++;
     if (p >= this.chunkBytes) this.flush();
+  }
+
+  /**
+   * The common row copied in one piece: when no column is NULL, each is
+   * shorter than 251 bytes (a one-byte length) and no text needs escaping,
+   * the row's bytes are its COPY line once each length byte becomes a tab
+   * (the first one dropped) and a newline ends it. Returns false, having
+   * written nothing, for any other row.
+   */
+  private rowAsIs(buf: Buffer, start: number, end: number): boolean {
+    const kinds = this.layout.kinds;
+    const n = kinds.length;
+    const at = this.fieldAt;
+    let i = start;
+    for (let f = 0; f < n; f++) {
+      const len = buf[i];
+      if (len >= 0xfb) return false;
+      at[f] = i;
+      i += 1 + len;
+    }
+    if (i > end) return false;
+    if (this.hasText) {
+      if (this.scanned !== buf || start < this.scanFrom) this.scan(buf, start);
+      if (this.dense) return false;
+      const sp = this.specials;
+      let c = this.cursor;
+      while (c < this.specialCount && sp[c] < start) c++;
+      this.cursor = c;
+      // a byte to escape in a text field sends the row the long way; elsewhere (a length byte, a server field) it is fine
+      for (let f = 0; c < this.specialCount && sp[c] < i; c++) {
+        const q = sp[c];
+        while (f + 1 < n && at[f + 1] <= q) f++;
+        if (kinds[f] === 'text' && q > at[f]) return false;
+      }
+    }
+    const out = this.out;
+    const p = this.pos;
+    if (i - start - 1 > COPY_CALL_MIN) buf.copy(out, p, start + 1, i);
+    else for (let j = start + 1; j < i; j++) out[p + j - start - 1] = buf[j];
+    for (let f = 1; f < n; f++) out[p + at[f] - start - 1] = 0x09;
+    let q = p + i - start - 1;
+    // the fields after the columns: the server's reason (the row is unfit if it has one), the range key
+    for (let f = n; f < this.layout.fieldCount; f++) {
+      const len = buf[i++];
+      if (len >= 0xfb) {
+        if (len !== 0xfb) return this.undo();
+        continue;
+      }
+      if (f === this.layout.reasonField && len > 0) return this.undo();
+      if (f === this.layout.keyField) this.lastKey = buf.toString('latin1', i, i + len);
+      i += len;
+    }
+    out[q++] = 0x0a;
+    this.pos = q;
+    this.rows++;
+    if (q >= this.chunkBytes) this.flush();
+    return true;
+  }
+
+  /** The row goes the long way after all: nothing of it was kept. */
+  private undo(): false {
+    return false;
   }
 
   /**
