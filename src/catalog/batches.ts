@@ -63,11 +63,24 @@ export async function writeBatch(pool: pg.Pool, agentId: string, sourceId: strin
     const batchId = ins.rows[0].batch_id;
     if (batch.events.length > 0) {
       const lines = function* (): Generator<string> {
+        // names, binlog files and commit times repeat from row to row: escaped or formatted once
+        const fields = new Map<string, string>();
+        const field = (v: string): string => {
+          let f = fields.get(v);
+          if (f === undefined) fields.set(v, (f = copyField(v)));
+          return f;
+        };
+        let lastAt: Date | null = null;
+        let lastAtText = '\\N';
         let chunk = '';
         for (let i = 0; i < batch.events.length; i++) {
           const e = batch.events[i];
-          chunk += `${batchId}\t${i + 1}\t${copyField(e.schema)}\t${copyField(e.table)}\t${e.kind}\t${copyField(e.after)}\t` +
-            `${copyField(e.before)}\t${copyField(e.txFile)}\t${e.txPos}\t${e.txSeq}\t${e.eventAt ? e.eventAt.toISOString() : '\\N'}\t${copyField(e.ddl)}\n`;
+          if (e.eventAt !== lastAt) {
+            lastAt = e.eventAt;
+            lastAtText = e.eventAt ? e.eventAt.toISOString() : '\\N';
+          }
+          chunk += `${batchId}\t${i + 1}\t${field(e.schema)}\t${field(e.table)}\t${e.kind}\t${copyField(e.after)}\t` +
+            `${copyField(e.before)}\t${field(e.txFile)}\t${e.txPos}\t${e.txSeq}\t${lastAtText}\t${copyField(e.ddl)}\n`;
           if (chunk.length > 256 * 1024) {
             yield chunk;
             chunk = '';
