@@ -12,8 +12,8 @@ DECLARE
     v_rel      regclass;
     v_cols     text[];
     v_target   text := format('%I.%I', p_schema, p_table);
-    v_filter   text := 'l.batch_id = $1 AND l.mysql_schema = $4 AND l.mysql_table = $5 AND l.event_seq BETWEEN $2 AND $3'
-                       ' AND l.kind <> ''ddl'' AND ($6::text IS NULL OR (l.tx_file, l.tx_pos) > ($6::text, $7::bigint))';
+    v_filter   text := 'l.batch_id = $1 AND l.table_no = $4 AND l.event_seq BETWEEN $2 AND $3'
+                       ' AND l.kind <> ''ddl'' AND ($5::text IS NULL OR (l.tx_file, l.tx_pos) > ($5::text, $6::bigint))';
     v_list     text;
     v_rlist    text;
     v_set      text;

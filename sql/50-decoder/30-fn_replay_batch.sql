@@ -40,13 +40,13 @@ BEGIN
         v_hi := coalesce(v_ddl_seq - 1, 2147483647);
 
         FOR v_t IN
-            SELECT l.mysql_schema, l.mysql_table, count(*) AS events,
+            SELECT l.table_no, l.mysql_schema, l.mysql_table, count(*) AS events,
                    count(*) FILTER (WHERE t.copy_file IS NOT NULL AND (l.tx_file, l.tx_pos) <= (t.copy_file, t.copy_pos)) AS before_copy
             FROM sch_chameleon.t_log_events l
             LEFT JOIN sch_chameleon.t_tables t
                    ON t.source_id = v_src.source_id AND t.mysql_schema = l.mysql_schema AND t.mysql_table = l.mysql_table
             WHERE l.batch_id = p_batch_id AND l.event_seq BETWEEN v_lo AND v_hi AND l.kind <> 'ddl'
-            GROUP BY l.mysql_schema, l.mysql_table
+            GROUP BY l.table_no, l.mysql_schema, l.mysql_table
             ORDER BY min(l.event_seq)
         LOOP
             SELECT * INTO v_tbl FROM sch_chameleon.t_tables t
@@ -69,13 +69,13 @@ BEGIN
                 v_stmts := v_stmts || jsonb_build_object(v_key, v_s);
                 IF v_s ? 'net' THEN
                     EXECUTE v_s ->> 'net'
-                        USING p_batch_id, v_lo, v_hi, v_t.mysql_schema, v_t.mysql_table, v_tbl.copy_file, v_tbl.copy_pos;
+                        USING p_batch_id, v_lo, v_hi, v_t.table_no, v_tbl.copy_file, v_tbl.copy_pos;
                 ELSE
                     -- no key: runs of inserts in one statement, updates and deletes one by one
                     v_run_lo := NULL;
                     FOR v_ev IN
                         SELECT l.event_seq, l.kind FROM sch_chameleon.t_log_events l
-                        WHERE l.batch_id = p_batch_id AND l.mysql_schema = v_t.mysql_schema AND l.mysql_table = v_t.mysql_table
+                        WHERE l.batch_id = p_batch_id AND l.table_no = v_t.table_no
                           AND l.event_seq BETWEEN v_lo AND v_hi
                         ORDER BY l.event_seq
                     LOOP
@@ -86,15 +86,15 @@ BEGIN
                         END IF;
                         IF v_run_lo IS NOT NULL THEN
                             EXECUTE v_s ->> 'insert_run'
-                                USING p_batch_id, v_run_lo, v_run_hi, v_t.mysql_schema, v_t.mysql_table, v_tbl.copy_file, v_tbl.copy_pos;
+                                USING p_batch_id, v_run_lo, v_run_hi, v_t.table_no, v_tbl.copy_file, v_tbl.copy_pos;
                             v_run_lo := NULL;
                         END IF;
                         PERFORM sch_chameleon.fn_replay_event(v_s, v_ev.kind, p_batch_id, v_ev.event_seq,
-                            v_t.mysql_schema, v_t.mysql_table, v_tbl.copy_file, v_tbl.copy_pos);
+                            v_t.table_no, v_tbl.copy_file, v_tbl.copy_pos);
                     END LOOP;
                     IF v_run_lo IS NOT NULL THEN
                         EXECUTE v_s ->> 'insert_run'
-                            USING p_batch_id, v_run_lo, v_run_hi, v_t.mysql_schema, v_t.mysql_table, v_tbl.copy_file, v_tbl.copy_pos;
+                            USING p_batch_id, v_run_lo, v_run_hi, v_t.table_no, v_tbl.copy_file, v_tbl.copy_pos;
                     END IF;
                 END IF;
                 applied := applied + v_t.events - v_t.before_copy;
@@ -111,13 +111,13 @@ BEGIN
                 END;
                 FOR v_ev IN
                     SELECT l.event_seq, l.kind FROM sch_chameleon.t_log_events l
-                    WHERE l.batch_id = p_batch_id AND l.mysql_schema = v_t.mysql_schema AND l.mysql_table = v_t.mysql_table
+                    WHERE l.batch_id = p_batch_id AND l.table_no = v_t.table_no
                       AND l.event_seq BETWEEN v_lo AND v_hi
                     ORDER BY l.event_seq
                 LOOP
                     BEGIN
                         PERFORM sch_chameleon.fn_replay_event(v_s, v_ev.kind, p_batch_id, v_ev.event_seq,
-                            v_t.mysql_schema, v_t.mysql_table, v_tbl.copy_file, v_tbl.copy_pos);
+                            v_t.table_no, v_tbl.copy_file, v_tbl.copy_pos);
                         v_done := v_done + 1;
                     EXCEPTION WHEN others THEN
                         GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT;
@@ -133,16 +133,14 @@ BEGIN
                                 USING ERRCODE = v_state,
                                       DETAIL = (SELECT format('row: %s; statement: %s', coalesce(l.row_after, l.row_before), v_stmt)
                                                 FROM sch_chameleon.t_log_events l
-                                                WHERE l.batch_id = p_batch_id AND l.mysql_schema = v_t.mysql_schema
-                                                  AND l.mysql_table = v_t.mysql_table AND l.event_seq = v_ev.event_seq);
+                                                WHERE l.batch_id = p_batch_id AND l.table_no = v_t.table_no AND l.event_seq = v_ev.event_seq);
                         END IF;
                         INSERT INTO sch_chameleon.t_errors (source_id, mysql_schema, mysql_table, batch_id, event_seq,
                                                             binlog_file, binlog_pos, statement, row_image, sqlstate, message)
                         SELECT v_src.source_id, l.mysql_schema, l.mysql_table, p_batch_id, l.event_seq, l.tx_file, l.tx_pos,
                                v_stmt, coalesce(l.row_after, l.row_before), v_state, v_msg
                         FROM sch_chameleon.t_log_events l
-                        WHERE l.batch_id = p_batch_id AND l.mysql_schema = v_t.mysql_schema
-                          AND l.mysql_table = v_t.mysql_table AND l.event_seq = v_ev.event_seq;
+                        WHERE l.batch_id = p_batch_id AND l.table_no = v_t.table_no AND l.event_seq = v_ev.event_seq;
                         UPDATE sch_chameleon.t_tables t
                         SET state = 'excluded', reason = format('replay failed at %s:%s: %s', v_t.mysql_schema, v_t.mysql_table, v_msg),
                             updated_at = now()

@@ -70,6 +70,8 @@ export async function writeBatch(pool: pg.Pool, agentId: string, sourceId: strin
           if (f === undefined) fields.set(v, (f = copyField(v)));
           return f;
         };
+        // the decoder reads the batch by table: each table gets its number in the batch
+        const tableNos = new Map<string, number>();
         let lastAt: Date | null = null;
         let lastAtText = '\\N';
         let chunk = '';
@@ -79,7 +81,10 @@ export async function writeBatch(pool: pg.Pool, agentId: string, sourceId: strin
             lastAt = e.eventAt;
             lastAtText = e.eventAt ? e.eventAt.toISOString() : '\\N';
           }
-          chunk += `${batchId}\t${i + 1}\t${field(e.schema)}\t${field(e.table)}\t${e.kind}\t${copyField(e.after)}\t` +
+          const tableKey = `${e.schema}\u0000${e.table}`;
+          let tableNo = tableNos.get(tableKey);
+          if (tableNo === undefined) tableNos.set(tableKey, (tableNo = tableNos.size + 1));
+          chunk += `${batchId}\t${i + 1}\t${tableNo}\t${field(e.schema)}\t${field(e.table)}\t${e.kind}\t${copyField(e.after)}\t` +
             `${copyField(e.before)}\t${field(e.txFile)}\t${e.txPos}\t${e.txSeq}\t${lastAtText}\t${copyField(e.ddl)}\n`;
           if (chunk.length > 256 * 1024) {
             yield chunk;
@@ -90,7 +95,7 @@ export async function writeBatch(pool: pg.Pool, agentId: string, sourceId: strin
       };
       const copy = client.query(
         copyFrom(
-          'COPY sch_chameleon.t_log_events (batch_id, event_seq, mysql_schema, mysql_table, kind, row_after, row_before, tx_file, tx_pos, tx_seq, event_at, ddl) FROM STDIN',
+          'COPY sch_chameleon.t_log_events (batch_id, event_seq, table_no, mysql_schema, mysql_table, kind, row_after, row_before, tx_file, tx_pos, tx_seq, event_at, ddl) FROM STDIN',
         ),
       );
       await pipeline(Readable.from(lines()), copy);
