@@ -386,11 +386,11 @@ class ProgressSampler {
   constructor(private readonly client: pg.Client, private readonly t0: number, private readonly agent?: unknown) {}
 
   private probeQueue(): void {
-    const replicas = (this.agent as { replicas?: Map<string, { reader?: { queue?: unknown[]; queuedBytes?: number } | null }> })?.replicas;
+    const replicas = (this.agent as { replicas?: Map<string, { reader?: { queue?: { length: number }; queuedBytes?: number } | null }> })?.replicas;
     if (!(replicas instanceof Map)) return;
     for (const r of replicas.values()) {
       const q = r.reader?.queue;
-      if (Array.isArray(q) && q.length > this.peakQueue.transactions) {
+      if (q && typeof q.length === 'number' && q.length > this.peakQueue.transactions) {
         this.peakQueue = { transactions: q.length, mb: (r.reader?.queuedBytes ?? 0) / 1e6 };
       }
     }
