@@ -20,8 +20,14 @@ DECLARE
     v_excluded text;
     v_keys     text;
     v_pkmatch  text;
-    v_kb       text;
-    v_ka       text;
+    v_nkeys    bigint;
+    v_kbcols   text;
+    v_kacols   text;
+    v_kbs      text;
+    v_kas      text;
+    v_kbask    text;
+    v_ks       text;
+    v_delmatch text;
     v_rowmatch text;
     v_result   jsonb;
 BEGIN
@@ -49,11 +55,26 @@ BEGIN
 
     IF cardinality(p_pk) > 0 THEN
         SELECT string_agg(format('r.%I', k), ', '),
-               string_agg(format('t.%I = s.%I', k, k), ' AND '),
-               'jsonb_build_array(' || string_agg(format('l.row_before -> %L', k), ', ') || ')',
-               'jsonb_build_array(' || string_agg(format('l.row_after -> %L', k), ', ') || ')'
-        INTO v_keys, v_pkmatch, v_kb, v_ka
+               string_agg(format('t.%I = s.%I', k, k), ' AND ')
+        INTO v_keys, v_pkmatch
         FROM unnest(p_pk) k;
+        -- The net statement groups events by key values of the key columns'
+        -- own types (what the target stores), not by jsonb: sorting typed
+        -- values costs a fraction of sorting jsonb arrays.
+        SELECT count(a.attname),
+               string_agg(format('(l.row_before ->> %L)::%s AS kb%s', k.name, format_type(a.atttypid, a.atttypmod), k.n), ', ' ORDER BY k.n),
+               string_agg(format('(l.row_after ->> %L)::%s AS ka%s', k.name, format_type(a.atttypid, a.atttypmod), k.n), ', ' ORDER BY k.n),
+               string_agg(format('kb%s', k.n), ', ' ORDER BY k.n),
+               string_agg(format('ka%s', k.n), ', ' ORDER BY k.n),
+               string_agg(format('kb%s AS k%s', k.n, k.n), ', ' ORDER BY k.n),
+               string_agg(format('k%s', k.n), ', ' ORDER BY k.n),
+               string_agg(format('t.%I = f.k%s', k.name, k.n), ' AND ' ORDER BY k.n)
+        INTO v_nkeys, v_kbcols, v_kacols, v_kbs, v_kas, v_kbask, v_ks, v_delmatch
+        FROM unnest(p_pk) WITH ORDINALITY AS k(name, n)
+        LEFT JOIN pg_attribute a ON a.attrelid = v_rel AND a.attname = k.name AND a.attnum > 0 AND NOT a.attisdropped;
+        IF v_nkeys <> cardinality(p_pk) THEN
+            RAISE EXCEPTION 'target table %.% lacks a key column of %', p_schema, p_table, p_pk USING ERRCODE = 'undefined_column';
+        END IF;
         SELECT string_agg(format('%I = EXCLUDED.%I', c, c), ', ') INTO v_excluded
         FROM unnest(v_cols) c WHERE c <> ALL (p_pk);
         v_result := v_result || jsonb_build_object(
@@ -67,20 +88,22 @@ BEGIN
             -- together, so only that final state is ever visible. One
             -- statement per table and batch, however the events interleave.
             'net', format(
-                'WITH ev AS (SELECT l.event_seq, l.kind, l.row_before, l.row_after, %s AS kb, %s AS ka'
+                'WITH ev AS (SELECT l.event_seq, l.kind, l.row_after, %s, %s'
                 '              FROM sch_chameleon.t_log_events l WHERE %s),'
-                ' assign AS (SELECT event_seq, 0 AS sub, kb AS k, NULL::jsonb AS img, row_before AS keyimg FROM ev'
-                '             WHERE kind = ''delete'' OR (kind = ''update'' AND kb IS DISTINCT FROM ka)'
+                ' assign AS (SELECT event_seq, 0 AS sub, %s, NULL::jsonb AS img FROM ev'
+                '             WHERE kind = ''delete'' OR (kind = ''update'' AND (%s) IS DISTINCT FROM (%s))'
                 '            UNION ALL'
-                '            SELECT event_seq, 1, ka, row_after, row_after FROM ev WHERE kind IN (''insert'', ''update'')),'
-                ' final AS (SELECT DISTINCT ON (k) k, img, keyimg FROM assign ORDER BY k, event_seq DESC, sub DESC),'
-                ' del AS (DELETE FROM %s t USING (SELECT %s FROM final f CROSS JOIN LATERAL jsonb_populate_record(NULL::%s, f.keyimg) r'
-                '                                 WHERE f.img IS NULL) s WHERE %s RETURNING 1)'
+                '            SELECT event_seq, 1, %s, row_after FROM ev WHERE kind IN (''insert'', ''update'')),'
+                ' final AS (SELECT DISTINCT ON (%s) %s, img FROM assign ORDER BY %s, event_seq DESC, sub DESC),'
+                ' del AS (DELETE FROM %s t USING final f WHERE f.img IS NULL AND %s RETURNING 1)'
                 ' INSERT INTO %s AS t (%s) OVERRIDING SYSTEM VALUE SELECT %s'
                 ' FROM final f CROSS JOIN LATERAL jsonb_populate_record(NULL::%s, f.img) r WHERE f.img IS NOT NULL'
                 ' ON CONFLICT (%s) DO %s',
-                v_kb, v_ka, v_filter,
-                v_target, v_keys, v_target, v_pkmatch,
+                v_kbcols, v_kacols, v_filter,
+                v_kbask, v_kbs, v_kas,
+                v_kas,
+                v_ks, v_ks, v_ks,
+                v_target, v_delmatch,
                 v_target, v_list, v_rlist, v_target,
                 (SELECT string_agg(format('%I', k), ', ') FROM unnest(p_pk) k),
                 CASE WHEN v_excluded IS NULL THEN 'NOTHING' ELSE 'UPDATE SET ' || v_excluded END));
