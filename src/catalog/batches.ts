@@ -19,7 +19,11 @@ export interface LogEvent {
 }
 
 export interface BatchToWrite {
-  events: LogEvent[];
+  /** Reserved with reserveBatchIds: the rows of the log carry it before the batch row exists. */
+  id: string;
+  /** The log rows as COPY text (encodeLogEvents), built while the previous batch is written. */
+  payload: Buffer[];
+  events: number;
   end: { file: string; pos: number; gtid: string | null };
   transactions: number;
   bytes: number;
@@ -34,6 +38,54 @@ function copyField(value: string | number | null): string {
   if (value === null) return '\\N';
   const s = String(value);
   return /[\\\n\r\t]/.test(s) ? s.replace(/[\\\n\r\t]/g, (c) => COPY_ESCAPES[c]) : s;
+}
+
+/**
+ * Batch ids for batches not written yet, in increasing order: the reader
+ * numbers a batch's log rows while it builds them, before the batch row
+ * exists. Ids of batches never written are gaps, which nothing minds.
+ */
+export async function reserveBatchIds(pool: pg.Pool, count: number): Promise<string[]> {
+  const res = await pool.query<{ id: string }>(
+    "SELECT nextval(pg_get_serial_sequence('sch_chameleon.t_batches', 'batch_id'))::text AS id FROM generate_series(1, $1)",
+    [count],
+  );
+  return res.rows.map((r) => r.id).sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
+}
+
+/** The log rows of a batch as COPY text for t_log_events, in chunks of about 256 KB. */
+export function encodeLogEvents(batchId: string, events: LogEvent[]): Buffer[] {
+  const chunks: Buffer[] = [];
+  // names, binlog files and commit times repeat from row to row: escaped or formatted once
+  const fields = new Map<string, string>();
+  const field = (v: string): string => {
+    let f = fields.get(v);
+    if (f === undefined) fields.set(v, (f = copyField(v)));
+    return f;
+  };
+  // the decoder reads the batch by table: each table gets its number in the batch
+  const tableNos = new Map<string, number>();
+  let lastAt: Date | null = null;
+  let lastAtText = '\\N';
+  let chunk = '';
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i];
+    if (e.eventAt !== lastAt) {
+      lastAt = e.eventAt;
+      lastAtText = e.eventAt ? e.eventAt.toISOString() : '\\N';
+    }
+    const tableKey = `${e.schema}\u0000${e.table}`;
+    let tableNo = tableNos.get(tableKey);
+    if (tableNo === undefined) tableNos.set(tableKey, (tableNo = tableNos.size + 1));
+    chunk += `${batchId}\t${i + 1}\t${tableNo}\t${field(e.schema)}\t${field(e.table)}\t${e.kind}\t${copyField(e.after)}\t` +
+      `${copyField(e.before)}\t${field(e.txFile)}\t${e.txPos}\t${e.txSeq}\t${lastAtText}\t${copyField(e.ddl)}\n`;
+    if (chunk.length > 256 * 1024) {
+      chunks.push(Buffer.from(chunk));
+      chunk = '';
+    }
+  }
+  if (chunk) chunks.push(Buffer.from(chunk));
+  return chunks;
 }
 
 /**
@@ -54,51 +106,20 @@ export async function writeBatch(pool: pg.Pool, agentId: string, sourceId: strin
     if (lease.rows.length === 0) {
       throw new ChameleonError(ErrorCodes.LEASE_LOST, 'the agent no longer owns the source (taken over or dropped)', { source: sourceId });
     }
-    const ins = await client.query<{ batch_id: string }>(
-      `INSERT INTO sch_chameleon.t_batches (source_id, end_file, end_pos, end_gtid, events, transactions, bytes, first_event_at, last_event_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING batch_id`,
-      [sourceId, batch.end.file, batch.end.pos, batch.end.gtid, batch.events.length, batch.transactions, batch.bytes,
+    await client.query(
+      `INSERT INTO sch_chameleon.t_batches (batch_id, source_id, end_file, end_pos, end_gtid, events, transactions, bytes, first_event_at, last_event_at)
+       OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [batch.id, sourceId, batch.end.file, batch.end.pos, batch.end.gtid, batch.events, batch.transactions, batch.bytes,
         batch.firstEventAt, batch.lastEventAt],
     );
-    const batchId = ins.rows[0].batch_id;
-    if (batch.events.length > 0) {
-      const lines = function* (): Generator<string> {
-        // names, binlog files and commit times repeat from row to row: escaped or formatted once
-        const fields = new Map<string, string>();
-        const field = (v: string): string => {
-          let f = fields.get(v);
-          if (f === undefined) fields.set(v, (f = copyField(v)));
-          return f;
-        };
-        // the decoder reads the batch by table: each table gets its number in the batch
-        const tableNos = new Map<string, number>();
-        let lastAt: Date | null = null;
-        let lastAtText = '\\N';
-        let chunk = '';
-        for (let i = 0; i < batch.events.length; i++) {
-          const e = batch.events[i];
-          if (e.eventAt !== lastAt) {
-            lastAt = e.eventAt;
-            lastAtText = e.eventAt ? e.eventAt.toISOString() : '\\N';
-          }
-          const tableKey = `${e.schema}\u0000${e.table}`;
-          let tableNo = tableNos.get(tableKey);
-          if (tableNo === undefined) tableNos.set(tableKey, (tableNo = tableNos.size + 1));
-          chunk += `${batchId}\t${i + 1}\t${tableNo}\t${field(e.schema)}\t${field(e.table)}\t${e.kind}\t${copyField(e.after)}\t` +
-            `${copyField(e.before)}\t${field(e.txFile)}\t${e.txPos}\t${e.txSeq}\t${lastAtText}\t${copyField(e.ddl)}\n`;
-          if (chunk.length > 256 * 1024) {
-            yield chunk;
-            chunk = '';
-          }
-        }
-        if (chunk) yield chunk;
-      };
+    const batchId = batch.id;
+    if (batch.payload.length > 0) {
       const copy = client.query(
         copyFrom(
           'COPY sch_chameleon.t_log_events (batch_id, event_seq, table_no, mysql_schema, mysql_table, kind, row_after, row_before, tx_file, tx_pos, tx_seq, event_at, ddl) FROM STDIN',
         ),
       );
-      await pipeline(Readable.from(lines()), copy);
+      await pipeline(Readable.from(batch.payload), copy);
     }
     if (batch.discarded.length > 0) {
       await client.query(

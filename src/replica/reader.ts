@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type mysql from 'mysql2/promise';
 import type { Logger } from '../log.js';
 import { BinlogStream, type BinlogTransaction } from '../binlog/stream.js';
-import { touchReader, writeBatch, type BatchToWrite, type LogEvent } from '../catalog/batches.js';
+import { encodeLogEvents, reserveBatchIds, touchReader, writeBatch, type BatchToWrite, type LogEvent } from '../catalog/batches.js';
 import type { Source } from '../catalog/sources.js';
 import { listSelects } from '../snapshot/plan.js';
 import { RowImager } from './row-images.js';
@@ -46,6 +46,8 @@ export class SourceReader {
   private txSeq = 0;
   private queuedEvents = 0;
   private oldestQueuedAt = 0;
+  /** Batch ids reserved ahead, smallest first (see reserveBatchIds). */
+  private batchIds: string[] = [];
 
   constructor(private readonly opts: ReaderOptions) {
     this.maxQueueBytes = opts.maxQueueBytes ?? 64 * 1024 * 1024;
@@ -191,7 +193,12 @@ export class SourceReader {
       this.stream?.resume();
     }
     this.opts.onBatch();
-    this.opts.log.debug({ events: batch.events.length, transactions: batch.transactions, position: `${batch.end.file}:${batch.end.pos}` }, 'batch written');
+    this.opts.log.debug({ batch: batch.id, events: batch.events, transactions: batch.transactions, position: `${batch.end.file}:${batch.end.pos}` }, 'batch written');
+  }
+
+  private async nextBatchId(): Promise<string> {
+    if (this.batchIds.length === 0) this.batchIds = await reserveBatchIds(this.opts.pool, 32);
+    return this.batchIds.shift()!;
   }
 
   private async toBatch(txs: BinlogTransaction[]): Promise<BatchToWrite> {
@@ -228,8 +235,12 @@ export class SourceReader {
       }
     }
     const last = txs[txs.length - 1];
+    const id = await this.nextBatchId();
     return {
-      events,
+      id,
+      // encoded here, while the previous batch is being written, so that its COPY only streams bytes
+      payload: encodeLogEvents(id, events),
+      events: events.length,
       end: last.end,
       transactions: txs.length,
       bytes,
