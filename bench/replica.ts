@@ -590,7 +590,8 @@ async function breakdownRound(servers: BenchServers, cham: Chameleon, my: mysql.
     await reader.start();
     for (;;) {
       if (failure) throw failure;
-      const r = await cat.pool.query<{ f: string; p: string }>('SELECT read_file AS f, read_pos::text AS p FROM sch_chameleon.t_sources WHERE source_id = $1', [sid]);
+      // the reader's position is its newest batch (fn_read_position), not a column it updates
+      const r = await cat.pool.query<{ f: string; p: string }>('SELECT file AS f, pos::text AS p FROM sch_chameleon.fn_read_position($1)', [sid]);
       if (r.rows[0].f === end.file && Number(r.rows[0].p) >= end.pos) break;
       await sleep(10);
     }

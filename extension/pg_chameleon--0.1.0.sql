@@ -221,7 +221,15 @@ CREATE TABLE sch_chameleon.t_log_events (
     event_at     timestamptz,
     ddl          text,
     PRIMARY KEY (batch_id, table_no, event_seq)
-);
+)
+-- A queue: every row is deleted within moments of its insert. Statistics of
+-- it are never useful (the decoder reads it by its key) and analysing it
+-- under load took a core away from the replica half the time; vacuum still
+-- reclaims the space, after a fixed number of dead rows rather than a
+-- fraction of a size that swings from zero to millions.
+WITH (autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 2000000000,
+      autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 200000,
+      autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 2000000000);
 COMMENT ON TABLE sch_chameleon.t_log_events IS 'Row images (jsonb in PostgreSQL input format) waiting for the decoder';
 
 -- sql/30-tables/70-t_errors.sql

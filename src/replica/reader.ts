@@ -145,9 +145,12 @@ export class SourceReader {
         // A batch costs the decoder a fixed few milliseconds: under a steady
         // trickle, wait a moment (flushMs at most) for more transactions
         // rather than write one batch per transaction. A full batch, a full
-        // queue or the wait running out writes at once.
-        const waited = Date.now() - this.oldestQueuedAt;
-        if (this.running && waited < flushMs && this.queuedEvents < o.replica_batch_size && !this.paused) {
+        // queue or the wait running out writes at once; so does the first
+        // transaction after a quiet spell, which has nothing to wait for.
+        const now = Date.now();
+        const waited = now - this.oldestQueuedAt;
+        const trickle = now - this.lastWrite < flushMs;
+        if (this.running && trickle && waited < flushMs && this.queuedEvents < o.replica_batch_size && !this.paused) {
           await new Promise<void>((resolve) => setTimeout(resolve, flushMs - waited));
           continue;
         }
