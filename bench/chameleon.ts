@@ -45,7 +45,8 @@ export const SOURCE = 'bench';
 
 export async function startChameleon(pgUrl: string): Promise<Chameleon> {
   await installCatalog(pgUrl);
-  const agent = new Agent({ pgUrl, log: createLogger({ level: 'warn' }), leaseSeconds: 10 });
+  // CHAMELEON_BENCH_LOG=debug shows the agent's batches as they are written and replayed
+  const agent = new Agent({ pgUrl, log: createLogger({ level: process.env.CHAMELEON_BENCH_LOG ?? 'warn' }), leaseSeconds: 10 });
   await agent.start();
   const sql = await pgClient(pgUrl);
   const call = async (fn: string, ...args: unknown[]): Promise<string> => {

@@ -679,6 +679,7 @@ async function lagProbe(servers: BenchServers, seconds: number, during?: Promise
     const next = performance.now() + 100;
     const [res] = await my.query<mysql.ResultSetHeader>('INSERT INTO bench_heartbeat (ts) VALUES (NOW(6))');
     pending.set(Number(res.insertId), performance.now());
+    if (process.env.CHAMELEON_BENCH_LOG === 'debug') console.error(JSON.stringify({ probe: res.insertId, committed: Date.now() }));
     if (finished || (!during && performance.now() >= deadline)) probing = false;
     await sleep(Math.max(0, next - performance.now()));
   }

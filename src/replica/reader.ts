@@ -46,6 +46,8 @@ export class SourceReader {
   private txSeq = 0;
   private queuedEvents = 0;
   private oldestQueuedAt = 0;
+  private lastArrival = 0;
+  private gapBeforeOldest = Number.POSITIVE_INFINITY;
   /** Batch ids reserved ahead, smallest first (see reserveBatchIds). */
   private batchIds: string[] = [];
 
@@ -100,7 +102,12 @@ export class SourceReader {
   }
 
   private enqueue(tx: BinlogTransaction): void {
-    if (this.queue.length === 0) this.oldestQueuedAt = Date.now();
+    const now = Date.now();
+    if (this.queue.length === 0) {
+      this.oldestQueuedAt = now;
+      this.gapBeforeOldest = now - this.lastArrival;
+    }
+    this.lastArrival = now;
     this.queue.push(tx);
     this.queuedBytes += tx.bytes;
     this.queuedEvents += tx.changes.length;
@@ -147,9 +154,10 @@ export class SourceReader {
         // rather than write one batch per transaction. A full batch, a full
         // queue or the wait running out writes at once; so does the first
         // transaction after a quiet spell, which has nothing to wait for.
-        const now = Date.now();
-        const waited = now - this.oldestQueuedAt;
-        const trickle = now - this.lastWrite < flushMs;
+        const waited = Date.now() - this.oldestQueuedAt;
+        // a trickle: the transaction came soon after the one before it (not
+        // soon after the last write, which the wait itself would keep recent)
+        const trickle = this.gapBeforeOldest < flushMs;
         if (this.running && trickle && waited < flushMs && this.queuedEvents < o.replica_batch_size && !this.paused) {
           await new Promise<void>((resolve) => setTimeout(resolve, flushMs - waited));
           continue;
