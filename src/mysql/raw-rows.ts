@@ -54,6 +54,11 @@ export function queryRawRows(conn: Connection, sql: string, expectedFields: numb
       else resolve();
     };
     conn.on('error', lost);
+    // the hook relies on mysql2's internals: if a row ever comes out parsed by
+    // mysql2 itself, the rows would be lost silently, so the read fails instead
+    query.once('result', (row: unknown) => {
+      if (row !== null) failure ??= new Error('mysql2 decoded a row itself: the raw row hook is not in place (unsupported mysql2 version)');
+    });
     query.on('error', (err: Error) => {
       failure ??= err;
     });
