@@ -2,6 +2,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Agent } from '../../src/agent/agent.js';
 import { replicaTestEnv, startInProcessAgent, sql1, waitCaughtUp, type ReplicaTestEnv } from '../harness/replica.js';
+import { connectMysql } from '../../src/mysql/connection.js';
 import { addSource, assertSameRows, assertStandardSame, fillStandardTable, runCommand, standardTableDdl, tableStates } from '../harness/snapshot.js';
 
 let env: ReplicaTestEnv;
@@ -98,6 +99,34 @@ test('a value that outgrows max_allowed_packet once formatted fails its table lo
     const n = await assertSameRows(c, pool,
       'SELECT id, MD5(b), LENGTH(b), MD5(t), LENGTH(t), MD5(JSON_EXTRACT(j, \'$[0]\')) FROM pk_raw ORDER BY id',
       "SELECT id, md5(b), length(b), md5(t), octet_length(t), md5((j -> 0)::text) FROM packet.pk_raw ORDER BY id", 'packet.pk_raw');
+    assert.equal(n, 2);
+  } finally {
+    await c.query(`SET GLOBAL max_allowed_packet = ${Number(saved.v)}`);
+  }
+});
+
+test('a row larger than 16 MB, which the protocol splits into several packets, copies exactly', async () => {
+  const c = env.my.conn;
+  const pool = env.pg.pool;
+  const db = env.my.name;
+  const [[saved]] = await c.query<import('mysql2/promise').RowDataPacket[]>('SELECT @@global.max_allowed_packet AS v');
+  await c.query('SET GLOBAL max_allowed_packet = 67108864');
+  try {
+    // a session takes max_allowed_packet from the global value when it connects
+    const big = await connectMysql(env.my.url);
+    try {
+      await big.query('CREATE TABLE pk_huge (id INT PRIMARY KEY, b LONGBLOB, t LONGTEXT)');
+      await big.query("INSERT INTO pk_huge VALUES (1, REPEAT(X'00AB5C', 6000000), REPEAT('a\\\\b', 1000)), (2, X'01', REPEAT(CONCAT(CHAR(9), 'x'), 9000000))");
+    } finally {
+      await big.end();
+    }
+    await addSource(pool, 'huge', env.my.url, { [db]: 'huge' }, { limit_tables: [`${db}.pk_huge`] });
+    const init = await runCommand(pool, "sch_chameleon.init_replica('huge')", []);
+    assert.equal(init.state, 'done');
+    assert.deepEqual(init.progress.tables_failed, []);
+    const n = await assertSameRows(c, pool,
+      'SELECT id, MD5(b), LENGTH(b), MD5(t), LENGTH(t) FROM pk_huge ORDER BY id',
+      'SELECT id, md5(b), length(b), md5(t), octet_length(t) FROM huge.pk_huge ORDER BY id', 'huge.pk_huge');
     assert.equal(n, 2);
   } finally {
     await c.query(`SET GLOBAL max_allowed_packet = ${Number(saved.v)}`);
