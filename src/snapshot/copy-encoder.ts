@@ -239,8 +239,8 @@ export class CopyEncoder {
    * The common row copied in one piece: when no column is NULL, each is
    * shorter than 251 bytes (a one-byte length) and no text needs escaping,
    * the row's bytes are its COPY line once each length byte becomes a tab
-   * (the first one dropped) and a newline ends it. Returns false, having
-   * written nothing, for any other row.
+   * (the first one dropped) and a newline ends it. Returns false for any
+   * other row, having kept nothing of it.
    */
   private rowAsIs(buf: Buffer, start: number, end: number): boolean {
     const kinds = this.layout.kinds;
@@ -278,10 +278,10 @@ export class CopyEncoder {
     for (let f = n; f < this.layout.fieldCount; f++) {
       const len = buf[i++];
       if (len >= 0xfb) {
-        if (len !== 0xfb) return this.undo();
+        if (len !== 0xfb) return false;
         continue;
       }
-      if (f === this.layout.reasonField && len > 0) return this.undo();
+      if (f === this.layout.reasonField && len > 0) return false;
       if (f === this.layout.keyField) this.lastKey = buf.toString('latin1', i, i + len);
       i += len;
     }
@@ -290,11 +290,6 @@ export class CopyEncoder {
     this.rows++;
     if (q >= this.chunkBytes) this.flush();
     return true;
-  }
-
-  /** The row goes the long way after all: nothing of it was kept. */
-  private undo(): false {
-    return false;
   }
 
   /**
