@@ -166,6 +166,24 @@ describe('CopyEncoder', () => {
     assert.throws(() => encode(layout, [['1', 'x', null, null]]), /max_allowed_packet/);
   });
 
+  test('rows copied in one piece: length bytes that look like bytes to escape (0, 9, 10, 13, 92) are not escaped', () => {
+    const layout = copyLayout(cols.slice(0, 2));
+    const rows = [0, 9, 10, 13, 92, 250].map((n, i) => [String(i), 'y'.repeat(n)]);
+    // and rows the one-piece path must leave: a value to escape, a NULL, a value of 251 bytes or more
+    rows.push(['6', 'tab\there'], ['7', null as unknown as string], ['8', 'z'.repeat(300)]);
+    const { text, encoder } = encode(layout, rows);
+    const want = rows.map(([a, b]) => `${a}\t${b === null ? '\\N' : b.replace(/\t/g, '\\t')}\n`).join('');
+    assert.equal(text, want);
+    assert.equal(encoder.rows, rows.length);
+  });
+
+  test('a socket chunk dense with bytes to escape is encoded byte by byte, the same', () => {
+    const layout = copyLayout(cols.slice(0, 2));
+    const rows = Array.from({ length: 300 }, (_, i) => [String(i), '\\\t\n\r'.repeat(20)]);
+    const { text } = encode(layout, rows);
+    assert.equal(text, rows.map(([a]) => `${a}\t${'\\\\\\t\\n\\r'.repeat(20)}\n`).join(''));
+  });
+
   test('chunks of about chunkBytes; a row larger than a chunk still goes whole', () => {
     const layout = copyLayout(cols.slice(0, 2));
     const rows = Array.from({ length: 1000 }, (_, i) => [String(i), `value ${i}`]);
