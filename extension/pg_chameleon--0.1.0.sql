@@ -888,6 +888,7 @@ DECLARE
     v_msg      text;
     v_stmt     text;
     v_done     bigint;
+    v_ddl      sch_chameleon.t_log_events;
 BEGIN
     applied := 0;
     skipped := 0;
@@ -1023,9 +1024,28 @@ BEGIN
         END LOOP;
 
         EXIT WHEN v_ddl_seq IS NULL;
-        -- DDL runs in its place between the row events around it
-        EXECUTE (SELECT l.ddl FROM sch_chameleon.t_log_events l WHERE l.batch_id = p_batch_id AND l.event_seq = v_ddl_seq);
-        applied := applied + 1;
+        -- A MySQL DDL statement that changes a table, in its place between the
+        -- row events around it: DDL is not translated yet, so the table stops
+        -- replicating here, visibly (excluded, show_errors(), an alert),
+        -- instead of taking row images its target no longer matches. Events
+        -- before it are applied; sync_tables copies the table again.
+        SELECT l.* INTO v_ddl FROM sch_chameleon.t_log_events l WHERE l.batch_id = p_batch_id AND l.event_seq = v_ddl_seq;
+        UPDATE sch_chameleon.t_tables t
+        SET state = 'excluded', updated_at = now(),
+            reason = format('MySQL DDL not replicated: %s (sync_tables copies the table again)', left(v_ddl.ddl, 500))
+        WHERE t.source_id = v_src.source_id AND t.mysql_schema = v_ddl.mysql_schema AND t.mysql_table = v_ddl.mysql_table
+          AND t.state IN ('copied', 'replicating')
+          AND (t.copy_file IS NULL OR (v_ddl.tx_file, v_ddl.tx_pos) > (t.copy_file, t.copy_pos));
+        IF FOUND THEN
+            INSERT INTO sch_chameleon.t_errors (source_id, mysql_schema, mysql_table, batch_id, event_seq,
+                                                binlog_file, binlog_pos, statement, message)
+            VALUES (v_src.source_id, v_ddl.mysql_schema, v_ddl.mysql_table, p_batch_id, v_ddl.event_seq,
+                    v_ddl.tx_file, v_ddl.tx_pos, v_ddl.ddl, 'MySQL DDL not replicated: the table is excluded from here on');
+            PERFORM pg_notify('chameleon_alerts', json_build_object(
+                'source', v_src.source_name, 'table', v_ddl.mysql_schema || '.' || v_ddl.mysql_table,
+                'error', 'MySQL DDL not replicated', 'excluded', true)::text);
+        END IF;
+        skipped := skipped + 1;
         v_stmts := '{}';
         v_lo := v_ddl_seq + 1;
     END LOOP;

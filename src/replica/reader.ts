@@ -7,6 +7,7 @@ import type { Source } from '../catalog/sources.js';
 import { listSelects } from '../snapshot/plan.js';
 import { RowImager } from './row-images.js';
 import { Fifo } from './fifo.js';
+import { tablesTouchedByDdl } from './ddl-tables.js';
 
 export interface ReaderOptions {
   pool: pg.Pool;
@@ -118,6 +119,14 @@ export class SourceReader {
     this.wake?.();
   }
 
+  /** The table is one this source replicates (its schema mapped, limit_tables and skip_tables). */
+  private selected(schema: string, table: string): boolean {
+    const o = this.opts.source.options;
+    if (!Object.hasOwn(this.opts.source.schemaMappings, schema)) return false;
+    if (o.limit_tables.length > 0 && !listSelects(o.limit_tables, schema, table)) return false;
+    return !listSelects(o.skip_tables, schema, table);
+  }
+
   private keep(tx: BinlogTransaction): BinlogTransaction['changes'] {
     const o = this.opts.source.options;
     const skip = o.skip_events ?? {};
@@ -171,7 +180,7 @@ export class SourceReader {
           this.queuedEvents -= tx.changes.length;
           take.push(tx);
           events += tx.changes.length;
-          if (tx.changes.length > 0) hasRows = true;
+          if (tx.changes.length > 0 || tx.ddl) hasRows = true;
         }
         if (!hasRows && this.running && Date.now() - this.lastWrite < sleepMs && this.queue.length === 0) {
           // only position moves (other databases' transactions): record them at most once per sleep_loop
@@ -222,8 +231,21 @@ export class SourceReader {
     for (let i = 0; i < txs.length; i++) {
       const tx = txs[i];
       bytes += tx.bytes;
-      if (tx.ddl) this.imager.invalidate();
       const txSeq = ++this.txSeq;
+      if (tx.ddl) {
+        this.imager.invalidate();
+        // until DDL is translated, a table the statement changes stops replicating at this
+        // point of the stream (the decoder excludes it there), rather than take row
+        // images its target no longer matches
+        for (const t of tablesTouchedByDdl(tx.ddl.statement, tx.ddl.schema)) {
+          if (!this.selected(t.schema, t.table)) continue;
+          first ??= tx.timestamp;
+          events.push({
+            schema: t.schema, table: t.table, kind: 'ddl', after: null, before: null,
+            txFile: tx.end.file, txPos: tx.end.pos, txSeq, eventAt: tx.timestamp, ddl: tx.ddl.statement,
+          });
+        }
+      }
       for (const change of kept[i]) {
         const img = this.imager.image(change);
         if (!img.ok) {
