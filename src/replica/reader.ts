@@ -128,11 +128,9 @@ export class SourceReader {
   }
 
   private keep(tx: BinlogTransaction): BinlogTransaction['changes'] {
-    const o = this.opts.source.options;
-    const skip = o.skip_events ?? {};
+    const skip = this.opts.source.options.skip_events ?? {};
     return tx.changes.filter((c) => {
-      if (o.limit_tables.length > 0 && !listSelects(o.limit_tables, c.schema, c.table)) return false;
-      if (listSelects(o.skip_tables, c.schema, c.table)) return false;
+      if (!this.selected(c.schema, c.table)) return false;
       const kindSkip = skip[c.kind] ?? [];
       return !kindSkip.some((e) => e === c.schema || e === `${c.schema}.${c.table}`);
     });
