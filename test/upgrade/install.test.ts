@@ -110,6 +110,17 @@ describe('chameleon install (installCatalog)', () => {
     assert.deepEqual(await versionRows(db.pool), versions, 'no second version row, same install time');
   });
 
+  test('the log of row images is a queue: autovacuum never analyses it and vacuums it after a fixed count', async () => {
+    const db = await freshDatabase('install_queue');
+    await installCatalog(db.url);
+    const r = await db.pool.query("SELECT reloptions FROM pg_class WHERE oid = 'sch_chameleon.t_log_events'::regclass");
+    assert.deepEqual(r.rows[0].reloptions, [
+      'autovacuum_analyze_scale_factor=0', 'autovacuum_analyze_threshold=2000000000',
+      'autovacuum_vacuum_scale_factor=0', 'autovacuum_vacuum_threshold=200000',
+      'autovacuum_vacuum_insert_scale_factor=0', 'autovacuum_vacuum_insert_threshold=2000000000',
+    ]);
+  });
+
   test('two concurrent installs on one fresh database install once', async () => {
     const db = await freshDatabase('install_race');
     const results = await Promise.all([installCatalog(db.url), installCatalog(db.url), installCatalog(db.url)]);
