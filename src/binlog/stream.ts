@@ -2,15 +2,38 @@ import ZongJi from '@vlasky/zongji';
 import { EventEmitter } from 'node:events';
 import { mysqlOptionsFromUrl } from '../mysql/connection.js';
 import { keepRawBytes } from '../mysql/type-map.js';
+import { DecodedRows, installRowsHook, ROWS_DECODER, type RowKind, type RowsDecoder, type ZongjiTableMapEntry } from './rows-hook.js';
 
-export type RowKind = 'insert' | 'update' | 'delete';
+export type { RowKind } from './rows-hook.js';
+
+/** Row images as JSON text keyed by PostgreSQL column name, or why the row cannot be stored. */
+export type ImageResult =
+  | { ok: true; after: string | null; before: string | null }
+  | { ok: false; reason: string; image: unknown };
 
 export interface RowChange {
   schema: string;
   table: string;
   kind: RowKind;
+  /** zongji's values, when the table's rows were decoded by zongji. */
   before: Record<string, unknown> | null;
   after: Record<string, unknown> | null;
+  /** The images, when a rows decoder wrote them straight from the binlog bytes. */
+  image?: ImageResult;
+}
+
+/**
+ * Where the stream gets the rows decoder of a table (see rows-hook.ts).
+ * Decoders need the table's metadata, read from MySQL: the stream holds
+ * the binlog until it is loaded, so that no row event of the table is
+ * parsed before its decoder is attached.
+ */
+export interface RowsDecoderSource {
+  /** The decoder for a TableMap entry; null: zongji decodes the rows; 'load': call load() first. */
+  decoderFor(entry: ZongjiTableMapEntry, zongji: unknown): RowsDecoder | null | 'load';
+  load(schema: string, table: string): Promise<void>;
+  /** A DDL statement went by: table metadata may have changed. */
+  invalidate(): void;
 }
 
 export interface BinlogPosition {
@@ -53,6 +76,13 @@ export interface BinlogStreamOptions {
   heartbeatSeconds?: number;
   /** Seconds of silence (no event, no heartbeat) after which the connection is taken as dead. */
   silenceSeconds?: number;
+  /** Rows decoders; without it zongji decodes every row. */
+  rows?: RowsDecoderSource;
+}
+
+interface PausableConnection {
+  pause(): void;
+  resume(): void;
 }
 
 interface ZongjiEvent {
@@ -64,6 +94,9 @@ interface ZongjiEvent {
   [key: string]: unknown;
 }
 
+/** Statements logged inside a transaction that neither end it nor are DDL. */
+const IN_TRANSACTION_STATEMENT = /^(SAVEPOINT\b|ROLLBACK\s+(WORK\s+)?TO\b|RELEASE\s+SAVEPOINT\b|XA\s+END\b)/i;
+
 export class BinlogStream extends EventEmitter<BinlogStreamEvents> {
   private zongji: ZongJi | null = null;
   private current: RowChange[] = [];
@@ -74,6 +107,14 @@ export class BinlogStream extends EventEmitter<BinlogStreamEvents> {
   private stopped = false;
   private lastData = Date.now();
   private watchdog: NodeJS.Timeout | null = null;
+  /**
+   * Why the binlog socket is paused: back-pressure, metadata loads, and
+   * zongji's own metadata queries. It resumes only when none is left, so
+   * that one party's resume never cuts short another's pause.
+   */
+  private readonly holds = new Set<unknown>();
+  private connPause: (() => void) | null = null;
+  private connResume: (() => void) | null = null;
 
   constructor(private readonly opts: BinlogStreamOptions) {
     super();
@@ -83,6 +124,7 @@ export class BinlogStream extends EventEmitter<BinlogStreamEvents> {
   start(): void {
     const conn = mysqlOptionsFromUrl(this.opts.url);
     // timestamps as UTC strings, JSON as text: the type map converts from there
+    if (this.opts.rows) installRowsHook();
     const zongji = new ZongJi({ ...conn, dateStrings: true, timezone: 'Z', jsonStrings: true, supportBigNumbers: true, bigNumberStrings: true } as never);
     this.zongji = zongji;
     zongji.on('error', (err: Error) => {
@@ -108,8 +150,9 @@ export class BinlogStream extends EventEmitter<BinlogStreamEvents> {
     // only after a few queries, so this lands first: the server then sends a
     // heartbeat whenever it has had nothing to send for that long
     const heartbeat = this.opts.heartbeatSeconds ?? 1;
-    const binlogConn = (zongji as unknown as { connection?: { query(sql: string, cb: (err: unknown) => void): void } }).connection;
+    const binlogConn = (zongji as unknown as { connection?: PausableConnection & { query(sql: string, cb: (err: unknown) => void): void } }).connection;
     binlogConn?.query(`SET @master_heartbeat_period = ${Math.round(heartbeat * 1e9)}`, () => undefined);
+    if (binlogConn) this.shareHolds(binlogConn);
     const silence = Math.max(this.opts.silenceSeconds ?? 0, heartbeat * 5) * 1000;
     this.lastData = Date.now();
     this.watchdog = setInterval(() => {
@@ -122,11 +165,60 @@ export class BinlogStream extends EventEmitter<BinlogStreamEvents> {
 
   /** Stops reading from the socket; MySQL buffers on its side until resume(). */
   pause(): void {
-    (this.zongji as unknown as { connection?: { pause(): void } })?.connection?.pause();
+    this.hold('queue');
   }
 
   resume(): void {
-    (this.zongji as unknown as { connection?: { resume(): void } })?.connection?.resume();
+    this.release('queue');
+  }
+
+  /** zongji pauses and resumes the binlog connection itself around its metadata queries: count those as holds too. */
+  private shareHolds(conn: PausableConnection): void {
+    const pause = conn.pause.bind(conn);
+    const resume = conn.resume.bind(conn);
+    this.connPause = pause;
+    this.connResume = resume;
+    conn.pause = () => this.hold('zongji');
+    conn.resume = () => this.release('zongji');
+  }
+
+  private hold(reason: unknown): void {
+    this.holds.add(reason);
+    this.connPause?.();
+  }
+
+  private release(reason: unknown): void {
+    this.holds.delete(reason);
+    if (this.holds.size === 0 && !this.stopped) this.connResume?.();
+  }
+
+  /**
+   * Attaches the table's rows decoder to its TableMap entry. Runs before
+   * zongji parses the table's row events; when the metadata must be read
+   * first, the binlog is held meanwhile (mysql2 queues the packets already
+   * received).
+   */
+  private attachDecoder(entry: ZongjiTableMapEntry | undefined): void {
+    const rows = this.opts.rows;
+    if (!rows || !entry || !this.zongji) return;
+    const zongji = this.zongji;
+    const decoder = rows.decoderFor(entry, zongji);
+    if (decoder !== 'load') {
+      entry[ROWS_DECODER] = decoder;
+      return;
+    }
+    const token = {};
+    this.hold(token);
+    rows.load(entry.parentSchema, entry.tableName).then(
+      () => {
+        const again = rows.decoderFor(entry, zongji);
+        entry[ROWS_DECODER] = again === 'load' ? null : again;
+        this.release(token);
+      },
+      (err: unknown) => {
+        if (!this.stopped) this.emit('error', err instanceof Error ? err : new Error(String(err)));
+      },
+    );
   }
 
   async stop(): Promise<void> {
@@ -165,10 +257,13 @@ export class BinlogStream extends EventEmitter<BinlogStreamEvents> {
       case 'heartbeat':
         if (!this.inTransaction) this.emit('heartbeat', { file: this.currentFile(), pos: Number(evt.nextPosition ?? 0), gtid: this.gtid });
         return;
-      case 'tablemap':
+      case 'tablemap': {
+        const entry = (this.zongji as unknown as { tableMap: Record<number, ZongjiTableMapEntry | undefined> }).tableMap[evt.tableId as number];
         // text and geometry columns arrive as raw bytes; the type map decodes them with the column's charset
-        keepRawBytes((this.zongji as unknown as { tableMap: Record<number, never> }).tableMap[evt.tableId as number]);
+        keepRawBytes(entry as never);
+        this.attachDecoder(entry);
         return;
+      }
       case 'writerows':
       case 'updaterows':
       case 'deleterows':
@@ -181,13 +276,18 @@ export class BinlogStream extends EventEmitter<BinlogStreamEvents> {
         const query = String(evt.query ?? '').trim();
         if (/^BEGIN$/i.test(query) || /^XA START/i.test(query)) {
           this.beginTransaction();
-        } else if (/^COMMIT$/i.test(query) || /^XA COMMIT/i.test(query)) {
+        } else if (this.inTransaction && IN_TRANSACTION_STATEMENT.test(query)) {
+          // savepoints live inside the transaction: the binlog already holds only the rows that stayed
+          return;
+        } else if (/^COMMIT$/i.test(query) || /^XA COMMIT/i.test(query) || (this.inTransaction && /^XA PREPARE/i.test(query))) {
+          // an XA transaction's rows are logged at its PREPARE: applied then, as MySQL's own replicas do
           this.commit(evt);
         } else if (/^ROLLBACK$/i.test(query)) {
           // non-transactional changes rolled back are still in the binlog as their own events
           this.commit(evt);
         } else {
           // DDL and other statements are transactions of their own
+          this.opts.rows?.invalidate();
           this.current = [];
           this.currentBytes = 0;
           this.inTransaction = false;
@@ -212,6 +312,14 @@ export class BinlogStream extends EventEmitter<BinlogStreamEvents> {
     if (!meta) return;
     const rows = evt.rows as Record<string, unknown>[];
     const kind: RowKind = name === 'writerows' ? 'insert' : name === 'updaterows' ? 'update' : 'delete';
+    if (rows.length === 1 && rows[0] instanceof DecodedRows) {
+      for (const image of (rows[0] as DecodedRows<ImageResult>).rows) {
+        this.current.push({ schema: meta.parentSchema, table: meta.tableName, kind, before: null, after: null, image });
+      }
+      this.currentBytes += evt.size ?? 0;
+      if (!this.inTransaction) this.commit(evt);
+      return;
+    }
     for (const row of rows) {
       if (kind === 'update') {
         const r = row as { before: Record<string, unknown>; after: Record<string, unknown> };

@@ -55,7 +55,11 @@ export class SourceReader {
   constructor(private readonly opts: ReaderOptions) {
     this.maxQueueBytes = opts.maxQueueBytes ?? 64 * 1024 * 1024;
     const o = opts.source.options;
-    this.imager = new RowImager(opts.conn, (table) => ({ table, postgis: opts.postgis, flavor: opts.flavor, typeOverride: o.type_override ?? {} }));
+    this.imager = new RowImager(
+      opts.conn,
+      (table) => ({ table, postgis: opts.postgis, flavor: opts.flavor, typeOverride: o.type_override ?? {} }),
+      (schema, table) => this.selected(schema, table),
+    );
   }
 
   /** Starts reading at the source's committed read position; resolves once the stream is positioned. */
@@ -72,6 +76,7 @@ export class SourceReader {
       schemas: Object.keys(s.schemaMappings),
       heartbeatSeconds: Math.min(1, s.options.sleep_loop),
       silenceSeconds: s.options.net_read_timeout,
+      rows: this.imager,
     });
     this.stream = stream;
     stream.on('transaction', (tx) => this.enqueue(tx));

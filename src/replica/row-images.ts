@@ -4,34 +4,67 @@ import { UnfitValueError } from '../mysql/column.js';
 import { readTables } from '../mysql/metadata.js';
 import { mapColumn, RawJson, stringifyImage } from '../mysql/type-map.js';
 import { pgColumnNames } from '../ddl/identifiers.js';
-import type { RowChange } from '../binlog/stream.js';
+import type { ImageResult, RowChange, RowsDecoderSource } from '../binlog/stream.js';
+import type { RowsDecoder, ZongjiTableMapEntry } from '../binlog/rows-hook.js';
+import { TableRowsDecoder } from './row-decoder.js';
 
 interface TableShape {
-  columns: Map<string, { pgName: string; map: ColumnMapping }>;
+  columns: Map<string, { pgName: string; map: ColumnMapping; column: MysqlColumn }>;
   /** MySQL names of the primary key; empty when the table has none. */
   key: string[];
 }
 
-export type ImageResult =
-  | { ok: true; after: string | null; before: string | null }
-  | { ok: false; reason: string; image: unknown };
+export type { ImageResult } from '../binlog/stream.js';
+
+/** Rows of tables the source does not replicate: read past, never decoded. */
+const SKIP_ROWS: RowsDecoder = { decode: () => [] };
 
 /**
  * Turns binlog row values into jsonb row images in PostgreSQL input format,
  * keyed by the PostgreSQL column names the snapshot gave the table.
  */
-export class RowImager {
+export class RowImager implements RowsDecoderSource {
   private readonly shapes = new Map<string, TableShape | null>();
+  private readonly decoders = new Map<string, TableRowsDecoder | null>();
 
   constructor(
     private readonly conn: mysql.Connection,
     private readonly context: (table: string) => TypeMapContext,
+    /** The source replicates the table; rows of other tables are not decoded. */
+    private readonly selected: (schema: string, table: string) => boolean = () => true,
   ) {}
+
+  decoderFor(entry: ZongjiTableMapEntry, zongji: unknown): RowsDecoder | null | 'load' {
+    if (!this.selected(entry.parentSchema, entry.tableName)) return SKIP_ROWS;
+    const key = `${entry.parentSchema}.${entry.tableName}`;
+    const shape = this.shapes.get(key);
+    if (shape === undefined) return 'load';
+    if (shape === null) return null;
+    const known = this.decoders.get(key);
+    if (known && known.fits(entry)) return known.rebind(entry, zongji);
+    const built = TableRowsDecoder.build(entry, shape, zongji);
+    this.decoders.set(key, built);
+    return built;
+  }
+
+  async load(schema: string, table: string): Promise<void> {
+    const key = `${schema}.${table}`;
+    if (this.shapes.has(key)) return;
+    // one read for the whole database: its other tables' row events usually follow
+    const tables = await readTables(this.conn, [schema]);
+    for (const t of tables) {
+      const k = `${t.schema}.${t.name}`;
+      if (!this.shapes.has(k)) this.shapes.set(k, this.shapeOf(k, t.columns, t.primaryKey));
+    }
+    if (!this.shapes.has(key)) this.shapes.set(key, null);
+    this.decoders.delete(key);
+  }
 
   /** Loads the column metadata of tables seen for the first time. */
   async prepare(changes: RowChange[]): Promise<void> {
     const missing = new Map<string, Set<string>>();
     for (const c of changes) {
+      if (c.image) continue;
       const key = `${c.schema}.${c.table}`;
       if (this.shapes.has(key)) continue;
       if (!missing.has(c.schema)) missing.set(c.schema, new Set());
@@ -49,15 +82,20 @@ export class RowImager {
 
   /** Forget cached metadata (after DDL). */
   invalidate(schema?: string, table?: string): void {
-    if (!schema) this.shapes.clear();
-    else this.shapes.delete(`${schema}.${table}`);
+    if (!schema) {
+      this.shapes.clear();
+      this.decoders.clear();
+    } else {
+      this.shapes.delete(`${schema}.${table}`);
+      this.decoders.delete(`${schema}.${table}`);
+    }
   }
 
   private shapeOf(key: string, columns: MysqlColumn[], primaryKey: string[]): TableShape {
     const ctx = this.context(key);
     const names = pgColumnNames(columns.map((c) => c.name));
     return {
-      columns: new Map(columns.map((c, i) => [c.name, { pgName: names[i], map: mapColumn(c, ctx) }])),
+      columns: new Map(columns.map((c, i) => [c.name, { pgName: names[i], map: mapColumn(c, ctx), column: c }])),
       key: primaryKey,
     };
   }
@@ -74,6 +112,7 @@ export class RowImager {
   }
 
   image(change: RowChange): ImageResult {
+    if (change.image) return change.image;
     const shape = this.shapes.get(`${change.schema}.${change.table}`);
     try {
       return {
