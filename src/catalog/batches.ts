@@ -53,39 +53,86 @@ export async function reserveBatchIds(pool: pg.Pool, count: number): Promise<str
   return res.rows.map((r) => r.id).sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
 }
 
-/** The log rows of a batch as COPY text for t_log_events, in chunks of about 256 KB. */
-export function encodeLogEvents(batchId: string, events: LogEvent[]): Buffer[] {
-  const chunks: Buffer[] = [];
+/**
+ * A row image as a COPY field. Images are JSON text: only backslashes of
+ * JSON escapes need doubling, except in JSON documents embedded as their
+ * own text, which may hold raw newlines and tabs.
+ */
+function imageField(s: string | null): string {
+  if (s === null) return '\\N';
+  if (s.indexOf('\\') === -1 && s.indexOf('\n') === -1 && s.indexOf('\t') === -1 && s.indexOf('\r') === -1) return s;
+  return copyField(s);
+}
+
+/**
+ * Builds the log rows of one batch as COPY text for t_log_events, event by
+ * event, in chunks of about 256 KB.
+ */
+export class LogEventsEncoder {
+  private readonly chunks: Buffer[] = [];
+  private chunk = '';
+  private seq = 0;
   // names, binlog files and commit times repeat from row to row: escaped or formatted once
-  const fields = new Map<string, string>();
-  const field = (v: string): string => {
-    let f = fields.get(v);
-    if (f === undefined) fields.set(v, (f = copyField(v)));
+  private readonly fields = new Map<string, string>();
+  /** The decoder reads the batch by table: each table gets its number in the batch. */
+  private readonly tableNos = new Map<string, Map<string, number>>();
+  private tableCount = 0;
+  private lastAt: Date | null = null;
+  private lastAtText = '\\N';
+
+  constructor(private readonly batchId: string) {}
+
+  get events(): number {
+    return this.seq;
+  }
+
+  private field(v: string): string {
+    let f = this.fields.get(v);
+    if (f === undefined) this.fields.set(v, (f = copyField(v)));
     return f;
-  };
-  // the decoder reads the batch by table: each table gets its number in the batch
-  const tableNos = new Map<string, number>();
-  let lastAt: Date | null = null;
-  let lastAtText = '\\N';
-  let chunk = '';
-  for (let i = 0; i < events.length; i++) {
-    const e = events[i];
-    if (e.eventAt !== lastAt) {
-      lastAt = e.eventAt;
-      lastAtText = e.eventAt ? e.eventAt.toISOString() : '\\N';
+  }
+
+  add(
+    schema: string,
+    table: string,
+    kind: LogEvent['kind'],
+    after: string | null,
+    before: string | null,
+    txFile: string,
+    txPos: number,
+    txSeq: number,
+    eventAt: Date | null,
+    ddl: string | null,
+  ): void {
+    if (eventAt !== this.lastAt) {
+      this.lastAt = eventAt;
+      this.lastAtText = eventAt ? eventAt.toISOString() : '\\N';
     }
-    const tableKey = `${e.schema}\u0000${e.table}`;
-    let tableNo = tableNos.get(tableKey);
-    if (tableNo === undefined) tableNos.set(tableKey, (tableNo = tableNos.size + 1));
-    chunk += `${batchId}\t${i + 1}\t${tableNo}\t${field(e.schema)}\t${field(e.table)}\t${e.kind}\t${copyField(e.after)}\t` +
-      `${copyField(e.before)}\t${field(e.txFile)}\t${e.txPos}\t${e.txSeq}\t${lastAtText}\t${copyField(e.ddl)}\n`;
-    if (chunk.length > 256 * 1024) {
-      chunks.push(Buffer.from(chunk));
-      chunk = '';
+    let tables = this.tableNos.get(schema);
+    if (tables === undefined) this.tableNos.set(schema, (tables = new Map()));
+    let tableNo = tables.get(table);
+    if (tableNo === undefined) tables.set(table, (tableNo = ++this.tableCount));
+    this.chunk +=
+      `${this.batchId}\t${++this.seq}\t${tableNo}\t${this.field(schema)}\t${this.field(table)}\t${kind}\t${imageField(after)}\t` +
+      `${imageField(before)}\t${this.field(txFile)}\t${txPos}\t${txSeq}\t${this.lastAtText}\t${copyField(ddl)}\n`;
+    if (this.chunk.length > 256 * 1024) {
+      this.chunks.push(Buffer.from(this.chunk));
+      this.chunk = '';
     }
   }
-  if (chunk) chunks.push(Buffer.from(chunk));
-  return chunks;
+
+  finish(): Buffer[] {
+    if (this.chunk) this.chunks.push(Buffer.from(this.chunk));
+    this.chunk = '';
+    return this.chunks;
+  }
+}
+
+/** The log rows of a batch as COPY text for t_log_events, in chunks of about 256 KB. */
+export function encodeLogEvents(batchId: string, events: LogEvent[]): Buffer[] {
+  const enc = new LogEventsEncoder(batchId);
+  for (const e of events) enc.add(e.schema, e.table, e.kind, e.after, e.before, e.txFile, e.txPos, e.txSeq, e.eventAt, e.ddl);
+  return enc.finish();
 }
 
 /**

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type mysql from 'mysql2/promise';
 import type { Logger } from '../log.js';
 import { BinlogStream, type BinlogTransaction } from '../binlog/stream.js';
-import { encodeLogEvents, reserveBatchIds, touchReader, writeBatch, type BatchToWrite, type LogEvent } from '../catalog/batches.js';
+import { LogEventsEncoder, reserveBatchIds, touchReader, writeBatch, type BatchToWrite } from '../catalog/batches.js';
 import type { Source } from '../catalog/sources.js';
 import { listSelects } from '../snapshot/plan.js';
 import { RowImager } from './row-images.js';
@@ -132,13 +132,31 @@ export class SourceReader {
     return !listSelects(o.skip_tables, schema, table);
   }
 
+  /** Per table, whether each kind of row change is kept (selected, not in skip_events); built once per table. */
+  private readonly keepRules = new Map<string, Map<string, Record<string, boolean>>>();
+
+  private keepRule(schema: string, table: string): Record<string, boolean> {
+    let tables = this.keepRules.get(schema);
+    if (tables === undefined) this.keepRules.set(schema, (tables = new Map()));
+    let rule = tables.get(table);
+    if (rule === undefined) {
+      const skip = this.opts.source.options.skip_events ?? {};
+      const selected = this.selected(schema, table);
+      const kept = (kind: 'insert' | 'update' | 'delete'): boolean =>
+        selected && !(skip[kind] ?? []).some((e) => e === schema || e === `${schema}.${table}`);
+      rule = { insert: kept('insert'), update: kept('update'), delete: kept('delete') };
+      tables.set(table, rule);
+    }
+    return rule;
+  }
+
   private keep(tx: BinlogTransaction): BinlogTransaction['changes'] {
-    const skip = this.opts.source.options.skip_events ?? {};
-    return tx.changes.filter((c) => {
-      if (!this.selected(c.schema, c.table)) return false;
-      const kindSkip = skip[c.kind] ?? [];
-      return !kindSkip.some((e) => e === c.schema || e === `${c.schema}.${c.table}`);
-    });
+    const changes = tx.changes;
+    let i = 0;
+    // most transactions keep every change: no copy then
+    while (i < changes.length && this.keepRule(changes[i].schema, changes[i].table)[changes[i].kind]) i++;
+    if (i === changes.length) return changes;
+    return changes.filter((c) => this.keepRule(c.schema, c.table)[c.kind]);
   }
 
   /**
@@ -225,12 +243,14 @@ export class SourceReader {
   }
 
   private async toBatch(txs: BinlogTransaction[]): Promise<BatchToWrite> {
-    const events: LogEvent[] = [];
     const discarded: BatchToWrite['discarded'] = [];
     let bytes = 0;
     let first: Date | null = null;
     const kept = txs.map((tx) => this.keep(tx));
-    await this.imager.prepare(kept.flat());
+    await this.imager.prepare(kept);
+    const id = await this.nextBatchId();
+    // encoded here, while the previous batch is being written, so that its COPY only streams bytes
+    const log = new LogEventsEncoder(id);
     for (let i = 0; i < txs.length; i++) {
       const tx = txs[i];
       bytes += tx.bytes;
@@ -243,40 +263,26 @@ export class SourceReader {
         for (const t of tablesTouchedByDdl(tx.ddl.statement, tx.ddl.schema)) {
           if (!this.selected(t.schema, t.table)) continue;
           first ??= tx.timestamp;
-          events.push({
-            schema: t.schema, table: t.table, kind: 'ddl', after: null, before: null,
-            txFile: tx.end.file, txPos: tx.end.pos, txSeq, eventAt: tx.timestamp, ddl: tx.ddl.statement,
-          });
+          log.add(t.schema, t.table, 'ddl', null, null, tx.end.file, tx.end.pos, txSeq, tx.timestamp, tx.ddl.statement);
         }
       }
-      for (const change of kept[i]) {
+      const changes = kept[i];
+      for (let j = 0; j < changes.length; j++) {
+        const change = changes[j];
         const img = this.imager.image(change);
         if (!img.ok) {
           discarded.push({ schema: change.schema, table: change.table, image: img.image, reason: img.reason });
           continue;
         }
         first ??= tx.timestamp;
-        events.push({
-          schema: change.schema,
-          table: change.table,
-          kind: change.kind,
-          after: img.after,
-          before: img.before,
-          txFile: tx.end.file,
-          txPos: tx.end.pos,
-          txSeq,
-          eventAt: tx.timestamp,
-          ddl: null,
-        });
+        log.add(change.schema, change.table, change.kind, img.after, img.before, tx.end.file, tx.end.pos, txSeq, tx.timestamp, null);
       }
     }
     const last = txs[txs.length - 1];
-    const id = await this.nextBatchId();
     return {
       id,
-      // encoded here, while the previous batch is being written, so that its COPY only streams bytes
-      payload: encodeLogEvents(id, events),
-      events: events.length,
+      payload: log.finish(),
+      events: log.events,
       end: last.end,
       transactions: txs.length,
       bytes,

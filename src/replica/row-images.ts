@@ -61,14 +61,19 @@ export class RowImager implements RowsDecoderSource {
   }
 
   /** Loads the column metadata of tables seen for the first time. */
-  async prepare(changes: RowChange[]): Promise<void> {
+  async prepare(changes: RowChange[] | RowChange[][]): Promise<void> {
     const missing = new Map<string, Set<string>>();
-    for (const c of changes) {
-      if (c.image) continue;
+    const visit = (c: RowChange): void => {
+      // decoded by a rows decoder: its shape is loaded already
+      if (c.image) return;
       const key = `${c.schema}.${c.table}`;
-      if (this.shapes.has(key)) continue;
+      if (this.shapes.has(key)) return;
       if (!missing.has(c.schema)) missing.set(c.schema, new Set());
       missing.get(c.schema)!.add(c.table);
+    };
+    for (const x of changes) {
+      if (Array.isArray(x)) for (const c of x) visit(c);
+      else visit(x);
     }
     if (missing.size === 0) return;
     const tables = await readTables(this.conn, [...missing.keys()]);
