@@ -85,6 +85,11 @@ async function recordCopy(client: pg.PoolClient, rec: CopyRecord): Promise<void>
 }
 
 async function grantSelect(client: pg.PoolClient, schema: string, table: string, roles: string[]): Promise<void> {
+  if (roles.length === 0) return;
+  // tables of one schema are swapped in parallel, and each swap grants USAGE on the
+  // schema: PostgreSQL rewrites the schema's catalogue row in place and fails the
+  // second of two concurrent grants ("tuple concurrently updated"), so they take turns
+  await client.query("SELECT pg_advisory_xact_lock(hashtext('sch_chameleon.grant_select_to'), hashtext($1))", [schema]);
   for (const role of roles) {
     await client.query(`GRANT USAGE ON SCHEMA ${quoteIdent(schema)} TO ${quoteIdent(role)}`);
     await client.query(`GRANT SELECT ON ${qualified(schema, table)} TO ${quoteIdent(role)}`);

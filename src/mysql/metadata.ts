@@ -7,7 +7,8 @@ export interface MysqlIndex {
   primary: boolean;
   /** FULLTEXT, SPATIAL, BTREE, HASH */
   kind: string;
-  columns: { name: string; prefixLength: number | null }[];
+  /** In key order; `descending` for a DESC key part (MySQL 8, MariaDB 10.8+). */
+  columns: { name: string; prefixLength: number | null; descending: boolean }[];
 }
 
 export interface MysqlTable {
@@ -48,7 +49,8 @@ export async function readTables(conn: mysql.Connection, schemas: string[]): Pro
   const jsonColumns = await readJsonChecks(conn, schemas);
   const [stats] = await conn.query<mysql.RowDataPacket[]>(
     `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, INDEX_NAME AS name, NON_UNIQUE AS non_unique,
-            SEQ_IN_INDEX AS seq, COLUMN_NAME AS col, SUB_PART AS sub_part, INDEX_TYPE AS kind
+            SEQ_IN_INDEX AS seq, COLUMN_NAME AS col, SUB_PART AS sub_part, INDEX_TYPE AS kind,
+            COLLATION AS collation
        FROM information_schema.STATISTICS
       WHERE TABLE_SCHEMA IN (?)
       ORDER BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`,
@@ -101,7 +103,7 @@ export async function readTables(conn: mysql.Connection, schemas: string[]): Pro
       index = { name: r.name, unique: Number(r.non_unique) === 0, primary: r.name === 'PRIMARY', kind: String(r.kind), columns: [] };
       table.indexes.push(index);
     }
-    index.columns.push({ name: r.col, prefixLength: r.sub_part === null ? null : Number(r.sub_part) });
+    index.columns.push({ name: r.col, prefixLength: r.sub_part === null ? null : Number(r.sub_part), descending: r.collation === 'D' });
   }
   for (const table of byTable.values()) {
     table.primaryKey = table.indexes.find((i) => i.primary)?.columns.map((c) => c.name) ?? [];

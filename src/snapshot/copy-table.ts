@@ -97,10 +97,8 @@ function copyRecord(plan: TablePlan, ctx: CopyContext, coordinates: Coordinates,
 }
 
 async function loadAndSwap(conn: mysql.Connection, plan: TablePlan, ctx: CopyContext, log: Logger): Promise<CopyResult> {
-  const live = qualified(plan.pgSchema, plan.pgTable);
-  const loading = qualified(ctx.loadingSchema, plan.pgTable);
-  const inLoading = (stmt: string): string => stmt.split(live).join(loading);
-  await runStatements(ctx.pool, [`DROP TABLE IF EXISTS ${loading}`, plan.ddl.createTable.replace(live, loading)]);
+  const ddl = plan.ddl.inSchema(ctx.loadingSchema);
+  await runStatements(ctx.pool, [`DROP TABLE IF EXISTS ${qualified(ctx.loadingSchema, plan.pgTable)}`, ddl.createTable]);
   const columns = plan.columns.filter((c) => !c.map.generated).map((c) => c.pgName);
 
   const release = await ctx.holdReplay();
@@ -112,10 +110,10 @@ async function loadAndSwap(conn: mysql.Connection, plan: TablePlan, ctx: CopyCon
         : Promise.resolve({ rows: 0, bytes: 0, discarded: 0, ranges: 0 }),
     );
     await ctx.checkCancelled();
-    await runStatements(ctx.pool, plan.ddl.indexes.map(inLoading));
-    await runStatements(ctx.pool, plan.ddl.identityRestart.map(inLoading));
-    await runStatements(ctx.pool, plan.ddl.comments.map(inLoading));
-    for (const skipped of plan.ddl.skippedIndexes) log.warn({ index: skipped.name, reason: skipped.reason }, 'index not created');
+    await runStatements(ctx.pool, ddl.indexes);
+    await runStatements(ctx.pool, ddl.identityRestart);
+    await runStatements(ctx.pool, ddl.comments);
+    for (const skipped of ddl.skippedIndexes) log.warn({ index: skipped.name, reason: skipped.reason }, 'index not created');
     await swapLoadedTable(ctx.pool, { ...copyRecord(plan, ctx, coordinates, read), loadingSchema: ctx.loadingSchema, lockTimeout: ctx.lockTimeout, grantSelectTo: ctx.grantSelectTo });
     return { ...read, coordinates, inPlace: false };
   } finally {

@@ -3,19 +3,17 @@ import type { MysqlTable } from '../mysql/metadata.js';
 import type { MysqlColumn, ColumnMapping } from '../mysql/column.js';
 import { mapColumn } from '../mysql/type-map.js';
 import { NameAllocator, pgColumnNames, pgIdentifier } from '../ddl/identifiers.js';
-import { tableDdl, type MappedColumn, type TableDdl } from '../ddl/create-table.js';
+import { tableDdl, type MappedColumn, type PlannedTableDdl } from '../ddl/create-table.js';
 
 export interface TablePlan {
   mysql: MysqlTable;
   pgSchema: string;
   pgTable: string;
   columns: { col: MysqlColumn; map: ColumnMapping; pgName: string }[];
-  ddl: TableDdl;
+  ddl: PlannedTableDdl;
   /** 'db.table' */
   key: string;
 }
-
-const INTEGER_TYPES = new Set(['smallint', 'integer', 'bigint']);
 
 /** Whether a 'db.table' list selects a table ('db.*' and '*' select everything they cover). */
 export function listSelects(list: string[], schema: string, table: string): boolean {
@@ -39,17 +37,22 @@ function fillfactorFor(source: Source, key: string): number | undefined {
 /** Target names, column mappings and DDL for every selected table; names unique per target schema. */
 export function planTables(tables: MysqlTable[], source: Source, postgis: boolean, flavor: 'mysql' | 'mariadb'): TablePlan[] {
   const allocators = new Map<string, NameAllocator>();
-  const plans: TablePlan[] = [];
-  for (const table of tables) {
-    const pgSchema = source.schemaMappings[table.schema];
-    if (pgSchema === undefined) continue;
+  const allocator = (pgSchema: string): NameAllocator => {
     let names = allocators.get(pgSchema);
     if (!names) {
       names = new NameAllocator();
       allocators.set(pgSchema, names);
     }
+    return names;
+  };
+  // every table is named before any index or sequence: a table keeps its MySQL
+  // name even where another table's index would have taken it ("t" + index "x" vs table "t_x")
+  const named = tables.flatMap((table) => {
+    const pgSchema = source.schemaMappings[table.schema];
+    return pgSchema === undefined ? [] : [{ table, pgSchema, pgTable: allocator(pgSchema).take(table.name) }];
+  });
+  return named.map(({ table, pgSchema, pgTable }) => {
     const key = `${table.schema}.${table.name}`;
-    const pgTable = names.take(table.name);
     const colNames = pgColumnNames(table.columns.map((c) => c.name));
     const columns = table.columns.map((col, i) => ({
       col,
@@ -61,13 +64,12 @@ export function planTables(tables: MysqlTable[], source: Source, postgis: boolea
       pgName: c.pgName,
       mapping: c.map,
       nullable: c.col.nullable,
-      autoIncrement: /auto_increment/i.test(c.col.extra) && INTEGER_TYPES.has(c.map.pgType),
+      autoIncrement: /auto_increment/i.test(c.col.extra),
       comment: c.col.comment,
     }));
-    const ddl = tableDdl(table, mapped, { schema: pgSchema, table: pgTable, fillfactor: fillfactorFor(source, key), names });
-    plans.push({ mysql: table, pgSchema, pgTable, columns, ddl, key });
-  }
-  return plans;
+    const ddl = tableDdl(table, mapped, { schema: pgSchema, table: pgTable, fillfactor: fillfactorFor(source, key), names: allocator(pgSchema) });
+    return { mysql: table, pgSchema, pgTable, columns, ddl, key };
+  });
 }
 
 export function loadingSchemaName(sourceId: string): string {

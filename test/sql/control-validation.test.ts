@@ -624,8 +624,9 @@ describe('control functions that succeed write what they should', () => {
     await pool.query('CREATE ROLE chameleon_ctl_test_reader NOLOGIN');
     try {
       const options = {
-        limit_tables: ['shop.items', 'shop.orders'],
-        skip_tables: ['shop.logs'],
+        // both forms README documents: "db.table" and "db.*"
+        limit_tables: ['shop.items', 'shop.orders', 'crm.*'],
+        skip_tables: ['shop.logs', 'audit.*'],
         grant_select_to: ['chameleon_ctl_test_reader'],
         lock_timeout: '30s',
         batch_retention: '7 days',
