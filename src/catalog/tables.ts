@@ -131,6 +131,17 @@ export async function markTablesReplicating(cat: Catalog, sourceId: string): Pro
     .execute();
 }
 
+/**
+ * JSON text for a jsonb column that cannot hold U+0000: each NUL that
+ * JSON.stringify escaped becomes the text \u0000, visible in the image. Only
+ * an escape whose backslash is not itself escaped is a NUL: in `\\u0000`
+ * the value holds a backslash and the text u0000, and turning that into
+ * `\\\u0000` would make it a NUL again, which jsonb refuses.
+ */
+export function jsonbWithoutNul(json: string): string {
+  return json.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\\\u0000');
+}
+
 export async function recordDiscardedRows(
   cat: Catalog,
   rows: { sourceId: string; mysqlSchema: string; mysqlTable: string; origin: 'snapshot' | 'replica'; image: unknown; reason: string }[],
@@ -144,8 +155,7 @@ export async function recordDiscardedRows(
         mysql_schema: r.mysqlSchema,
         mysql_table: r.mysqlTable,
         origin: r.origin,
-        // jsonb cannot hold U+0000: keep it visible as the text \u0000
-        row_image: JSON.stringify(r.image).replace(/\\u0000/g, '\\\\u0000'),
+        row_image: jsonbWithoutNul(JSON.stringify(r.image)),
         reason: r.reason,
       })),
     )

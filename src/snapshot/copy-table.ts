@@ -41,6 +41,8 @@ export interface CopyContext {
   onRows(rows: number, bytes: number): void;
   /** Throws when the command was cancelled. */
   checkCancelled(): Promise<void>;
+  /** A new connection to the source: MySQL's snapshot locks its table from a second session. */
+  connect(): Promise<mysql.Connection>;
 }
 
 export interface CopyResult {
@@ -103,7 +105,7 @@ async function loadAndSwap(conn: mysql.Connection, plan: TablePlan, ctx: CopyCon
 
   const release = await ctx.holdReplay();
   try {
-    const coordinates = await openSnapshot(conn, ctx.isMariaDB);
+    const coordinates = await openSnapshot(conn, ctx.isMariaDB, { table: plan.mysql, connect: ctx.connect, log });
     const read = await inSnapshot(conn, () =>
       ctx.withData
         ? readRows(conn, plan, ctx, (lines) => copyLines(ctx.pool, ctx.loadingSchema, plan.pgTable, columns, lines))
@@ -130,7 +132,7 @@ async function reloadInPlace(conn: mysql.Connection, plan: TablePlan, ctx: CopyC
     // copy_schema (no data) keeps an existing table's rows as well as its definition
     const reload = await InPlaceReload.begin(ctx.pool, plan.pgSchema, plan.pgTable, ctx.lockTimeout, { empty: ctx.withData });
     try {
-      const coordinates = await openSnapshot(conn, ctx.isMariaDB);
+      const coordinates = await openSnapshot(conn, ctx.isMariaDB, { table: plan.mysql, connect: ctx.connect, log: ctx.log });
       const read = await inSnapshot(conn, () =>
         ctx.withData
           ? readRows(conn, plan, ctx, (lines) => copyLinesOn(reload.client, plan.pgSchema, plan.pgTable, columns, lines))

@@ -245,6 +245,7 @@ async function copyTables(run: SnapshotRun, plans: TablePlan[], progress: Snapsh
                 progress.bytes_copied += bytes;
               },
               checkCancelled,
+              connect: () => connectMysql(source.mysqlUrl),
             });
             break;
           } catch (err) {
