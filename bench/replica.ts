@@ -380,8 +380,8 @@ class ProgressSampler {
   private loop: Promise<void> | null = null;
   private probe: NodeJS.Timeout | null = null;
 
-  /** Largest backlog of decoded transactions the agent's reader held in memory (its private queue, read-only). */
-  peakQueue = { transactions: 0, mb: 0 };
+  /** Largest backlog of encoded batches the agent's reader held in memory (its private queue, read-only). */
+  peakQueue = { batches: 0, mb: 0 };
 
   constructor(private readonly client: pg.Client, private readonly t0: number, private readonly agent?: unknown) {}
 
@@ -390,8 +390,8 @@ class ProgressSampler {
     if (!(replicas instanceof Map)) return;
     for (const r of replicas.values()) {
       const q = r.reader?.queue;
-      if (q && typeof q.length === 'number' && q.length > this.peakQueue.transactions) {
-        this.peakQueue = { transactions: q.length, mb: (r.reader?.queuedBytes ?? 0) / 1e6 };
+      if (q && typeof q.length === 'number' && q.length > this.peakQueue.batches) {
+        this.peakQueue = { batches: q.length, mb: (r.reader?.queuedBytes ?? 0) / 1e6 };
       }
     }
   }
@@ -455,7 +455,7 @@ interface Round {
   exact: string[];
   cpu: [string, CpuDelta][];
   activity: [string, number][];
-  peakQueue: { transactions: number; mb: number };
+  peakQueue: { batches: number; mb: number };
   batches: { n: number; avgEvents: number };
   functions: string;
   saturation: { node: number; postgres: number; mariadb: number; nodePeak: number; pgPeak: number };
@@ -800,7 +800,7 @@ async function main(): Promise<void> {
       say(`  seconds with a component >= 90% of one core: node ${fmt(100 * r.saturation.node, 0)}% (peak ${fmt(100 * r.saturation.nodePeak, 0)}%), ` +
         `postgres ${fmt(100 * r.saturation.postgres, 0)}% (peak ${fmt(100 * r.saturation.pgPeak, 0)}%), mariadb ${fmt(100 * r.saturation.mariadb, 0)}%`);
       say(`  PostgreSQL activity of the agent (share of 250 ms samples): ${r.activity.map(([q, f]) => `${q} ${fmt(100 * f, 0)}%`).join(', ') || '-'}`);
-      say(`  ${r.batches.n} batches of ${fmtInt(r.batches.avgEvents)} events on average; the reader's in-memory queue peaked at ${fmtInt(r.peakQueue.transactions)} transactions (${fmt(r.peakQueue.mb, 1)} MB of binlog)`);
+      say(`  ${r.batches.n} batches of ${fmtInt(r.batches.avgEvents)} events on average; the reader's in-memory queue peaked at ${fmtInt(r.peakQueue.batches)} batches (${fmt(r.peakQueue.mb, 1)} MB of binlog)`);
       say(`  decoder functions (pg_stat_user_functions): ${r.functions || '-'}`);
       say(`  exactness: ${r.exact.length === 0 ? 'target = direct apply = MySQL' : r.exact.join('; ')}`);
       say();

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type mysql from 'mysql2/promise';
 import type { Logger } from '../log.js';
-import { BinlogStream, type BinlogTransaction } from '../binlog/stream.js';
+import { BinlogStream, type BinlogPosition, type BinlogTransaction } from '../binlog/stream.js';
 import { LogEventsEncoder, reserveBatchIds, touchReader, writeBatch, type BatchToWrite } from '../catalog/batches.js';
 import type { Source } from '../catalog/sources.js';
 import { listSelects } from '../snapshot/plan.js';
@@ -25,16 +25,42 @@ export interface ReaderOptions {
   maxQueueBytes?: number;
 }
 
+/** A batch being filled with whole transactions, its log rows encoded as they arrive. */
+interface OpenBatch {
+  id: string;
+  log: LogEventsEncoder;
+  transactions: number;
+  bytes: number;
+  /** Row events and DDL events: a batch of neither only moves the position. */
+  events: number;
+  firstEventAt: Date | null;
+  lastEventAt: Date | null;
+  end: BinlogPosition | null;
+  discarded: BatchToWrite['discarded'];
+  /** When its first transaction arrived, and how long after the one before. */
+  openedAt: number;
+  gapBefore: number;
+}
+
+const IDS_AHEAD = 64;
+
 /**
- * Binlog → batches. Transactions queue up in memory (bounded by bytes: the
- * binlog socket is paused when the queue is full) while the previous batch
- * is written; each write takes every whole transaction waiting, up to
- * replica_batch_size events, so batches grow under load and stay small when
- * the source is quiet.
+ * Binlog → batches. Each transaction is turned into log rows (COPY text)
+ * the moment it arrives, into the open batch; the queue holds encoded
+ * batches, bounded in bytes (the binlog socket is paused when it is full),
+ * while the previous batch is written. The open batch is closed when the
+ * writer takes it or when it reaches replica_batch_size events, never
+ * inside a transaction; so batches grow under load and stay small when the
+ * source is quiet. Holding bytes rather than decoded transactions keeps a
+ * backlog of tens of thousands of transactions out of the garbage
+ * collector's way.
  */
 export class SourceReader {
   private stream: BinlogStream | null = null;
-  private queue = new Fifo<BinlogTransaction>();
+  private readonly queue = new Fifo<OpenBatch>();
+  private open: OpenBatch | null = null;
+  /** Transactions that arrived while no batch id was at hand (the stream is held meanwhile). */
+  private waiting: BinlogTransaction[] = [];
   private queuedBytes = 0;
   private paused = false;
   private running = false;
@@ -45,12 +71,10 @@ export class SourceReader {
   private lastWrite = Date.now();
   private lastTouch = 0;
   private txSeq = 0;
-  private queuedEvents = 0;
-  private oldestQueuedAt = 0;
   private lastArrival = 0;
-  private gapBeforeOldest = Number.POSITIVE_INFINITY;
   /** Batch ids reserved ahead, smallest first (see reserveBatchIds). */
   private batchIds: string[] = [];
+  private reserving: Promise<void> | null = null;
 
   constructor(private readonly opts: ReaderOptions) {
     this.maxQueueBytes = opts.maxQueueBytes ?? 64 * 1024 * 1024;
@@ -67,6 +91,7 @@ export class SourceReader {
     const s = this.opts.source;
     if (!s.readFile || s.readPos === null) throw new Error(`source ${s.name} has no read position: run init_replica first`);
     this.running = true;
+    await this.reserveIds();
     const stream = new BinlogStream({
       url: s.mysqlUrl,
       // two readers presenting one server id to MySQL disconnect each other
@@ -79,10 +104,16 @@ export class SourceReader {
       rows: this.imager,
     });
     this.stream = stream;
-    stream.on('transaction', (tx) => this.enqueue(tx));
+    stream.on('transaction', (tx) => {
+      try {
+        this.enqueue(tx);
+      } catch (err) {
+        this.opts.onError(err as Error);
+      }
+    });
     stream.on('heartbeat', () => {
       // the server has nothing more to send: caught up, whatever the age of the last event
-      if (this.queue.length === 0 && Date.now() - this.lastTouch > 500) {
+      if (this.queue.length === 0 && (this.open?.transactions ?? 0) === 0 && Date.now() - this.lastTouch > 500) {
         this.lastTouch = Date.now();
         void touchReader(this.opts.pool, s.id).catch(() => undefined);
       }
@@ -107,21 +138,122 @@ export class SourceReader {
     await this.loop?.catch(() => undefined);
   }
 
+  /** Keeps IDS_AHEAD batch ids at hand; reserving is a query, so it runs ahead of need. */
+  private reserveIds(): Promise<void> {
+    if (!this.reserving) {
+      this.reserving = reserveBatchIds(this.opts.pool, IDS_AHEAD)
+        .then((ids) => {
+          this.batchIds.push(...ids);
+        })
+        .finally(() => {
+          this.reserving = null;
+        });
+    }
+    return this.reserving;
+  }
+
+  private openBatch(now: number): OpenBatch | null {
+    if (this.batchIds.length < IDS_AHEAD / 2) {
+      this.reserveIds().catch((err: unknown) => {
+        if (this.running) this.opts.onError(err as Error);
+      });
+    }
+    const id = this.batchIds.shift();
+    if (id === undefined) return null;
+    return {
+      id,
+      log: new LogEventsEncoder(id),
+      transactions: 0,
+      bytes: 0,
+      events: 0,
+      firstEventAt: null,
+      lastEventAt: null,
+      end: null,
+      discarded: [],
+      openedAt: now,
+      gapBefore: now - this.lastArrival,
+    };
+  }
+
+  private closeOpen(): void {
+    if (!this.open || this.open.transactions === 0) return;
+    this.queue.push(this.open);
+    this.open = null;
+  }
+
   private enqueue(tx: BinlogTransaction): void {
+    if (this.waiting.length > 0 || !this.add(tx)) {
+      // no batch id at hand: hold the binlog until the reservation lands
+      this.waiting.push(tx);
+      if (this.waiting.length === 1) {
+        this.stream?.pause();
+        void this.reserveIds().then(
+          () => {
+            const waiting = this.waiting;
+            this.waiting = [];
+            for (const t of waiting) {
+              if (!this.add(t)) throw new Error('batch ids ran out while reserving them');
+            }
+            if (!this.paused) this.stream?.resume();
+          },
+          (err: unknown) => {
+            if (this.running) this.opts.onError(err as Error);
+          },
+        );
+      }
+    }
+  }
+
+  /** Adds a transaction to the open batch (opening one); false when no batch id is at hand. */
+  private add(tx: BinlogTransaction): boolean {
     const now = Date.now();
-    if (this.queue.length === 0) {
-      this.oldestQueuedAt = now;
-      this.gapBeforeOldest = now - this.lastArrival;
+    const batchSize = this.opts.source.options.replica_batch_size;
+    const changes = this.keep(tx);
+    if (this.open && this.open.events > 0 && this.open.events + changes.length > batchSize) this.closeOpen();
+    if (!this.open) {
+      this.open = this.openBatch(now);
+      if (!this.open) return false;
     }
     this.lastArrival = now;
-    this.queue.push(tx);
+    const b = this.open;
+    const log = b.log;
+    const txSeq = ++this.txSeq;
+    const file = tx.end.file;
+    const pos = tx.end.pos;
+    if (tx.ddl) {
+      // until DDL is translated, a table the statement changes stops replicating at this
+      // point of the stream (the decoder excludes it there), rather than take row
+      // images its target no longer matches
+      for (const t of tablesTouchedByDdl(tx.ddl.statement, tx.ddl.schema)) {
+        if (!this.selected(t.schema, t.table)) continue;
+        b.firstEventAt ??= tx.timestamp;
+        log.add(t.schema, t.table, 'ddl', null, null, file, pos, txSeq, tx.timestamp, tx.ddl.statement);
+        b.events++;
+      }
+    }
+    for (let j = 0; j < changes.length; j++) {
+      const change = changes[j];
+      const img = this.imager.image(change);
+      if (!img.ok) {
+        b.discarded.push({ schema: change.schema, table: change.table, image: img.image, reason: img.reason });
+        continue;
+      }
+      b.firstEventAt ??= tx.timestamp;
+      log.add(change.schema, change.table, change.kind, img.after, img.before, file, pos, txSeq, tx.timestamp, null);
+      b.events++;
+    }
+    b.transactions++;
+    b.bytes += tx.bytes;
+    b.end = tx.end;
+    b.lastEventAt = tx.timestamp;
     this.queuedBytes += tx.bytes;
-    this.queuedEvents += tx.changes.length;
+    if (b.events >= batchSize) this.closeOpen();
     if (!this.paused && this.queuedBytes > this.maxQueueBytes) {
       this.paused = true;
       this.stream?.pause();
     }
     this.wake?.();
+    return true;
   }
 
   /** The table is one this source replicates (its schema mapped, limit_tables and skip_tables). */
@@ -160,9 +292,8 @@ export class SourceReader {
   }
 
   /**
-   * Takes whole transactions off the queue and writes them as batches. The
-   * next batch is built while the previous one is being written; batches
-   * still commit one after the other, in binlog order.
+   * Writes the closed batches, and the open one when it is worth writing;
+   * one write at a time, in binlog order, the next batch filling meanwhile.
    */
   private async writeLoop(): Promise<void> {
     const o = this.opts.source.options;
@@ -172,51 +303,49 @@ export class SourceReader {
     try {
       while (this.running) {
         if (this.queue.length === 0) {
-          await new Promise<void>((resolve) => {
-            this.wake = resolve;
-            setTimeout(resolve, Math.min(sleepMs, 1000));
-          });
-          this.wake = null;
-          continue;
-        }
-        // A batch costs the decoder a fixed few milliseconds: under a steady
-        // trickle, wait a moment (flushMs at most) for more transactions
-        // rather than write one batch per transaction. A full batch, a full
-        // queue or the wait running out writes at once; so does the first
-        // transaction after a quiet spell, which has nothing to wait for.
-        const waited = Date.now() - this.oldestQueuedAt;
-        // a trickle: the transaction came soon after the one before it (not
-        // soon after the last write, which the wait itself would keep recent)
-        const trickle = this.gapBeforeOldest < flushMs;
-        if (this.running && trickle && waited < flushMs && this.queuedEvents < o.replica_batch_size && !this.paused) {
-          await new Promise<void>((resolve) => setTimeout(resolve, flushMs - waited));
-          continue;
-        }
-        const take: BinlogTransaction[] = [];
-        let events = 0;
-        let hasRows = false;
-        while (this.queue.length > 0 && (take.length === 0 || events + this.queue.peek()!.changes.length <= o.replica_batch_size)) {
-          const tx = this.queue.shift()!;
-          this.queuedBytes -= tx.bytes;
-          this.queuedEvents -= tx.changes.length;
-          take.push(tx);
-          events += tx.changes.length;
-          if (tx.changes.length > 0 || tx.ddl) hasRows = true;
-        }
-        if (!hasRows && this.running && Date.now() - this.lastWrite < sleepMs && this.queue.length === 0) {
-          // only position moves (other databases' transactions): record them at most once per sleep_loop
-          this.queue.unshift(take);
-          for (const t of take) {
-            this.queuedBytes += t.bytes;
-            this.queuedEvents += t.changes.length;
+          const open = this.open;
+          if (!open || open.transactions === 0) {
+            await new Promise<void>((resolve) => {
+              this.wake = resolve;
+              setTimeout(resolve, Math.min(sleepMs, 1000));
+            });
+            this.wake = null;
+            continue;
           }
-          await new Promise((r) => setTimeout(r, Math.min(sleepMs, 200)));
-          continue;
+          // A batch costs the decoder a fixed few milliseconds: under a steady
+          // trickle, wait a moment (flushMs at most) for more transactions
+          // rather than write one batch per transaction. A full queue or the
+          // wait running out writes at once; so does the first transaction
+          // after a quiet spell, which has nothing to wait for.
+          const waited = Date.now() - open.openedAt;
+          // a trickle: the transaction came soon after the one before it (not
+          // soon after the last write, which the wait itself would keep recent)
+          const trickle = open.gapBefore < flushMs;
+          if (trickle && waited < flushMs && !this.paused) {
+            await new Promise<void>((resolve) => setTimeout(resolve, flushMs - waited));
+            continue;
+          }
+          if (open.events === 0 && open.discarded.length === 0 && Date.now() - this.lastWrite < sleepMs) {
+            // only position moves (other databases' transactions): record them at most once per sleep_loop
+            await new Promise((r) => setTimeout(r, Math.min(sleepMs, 200)));
+            continue;
+          }
+          this.closeOpen();
         }
-        if (this.queue.length > 0) this.oldestQueuedAt = Date.now();
-        const batch = await this.toBatch(take);
+        const next = this.queue.shift()!;
         if (inFlight) await inFlight;
-        inFlight = this.write(batch);
+        this.queuedBytes -= next.bytes;
+        inFlight = this.write({
+          id: next.id,
+          payload: next.log.finish(),
+          events: next.events,
+          end: next.end!,
+          transactions: next.transactions,
+          bytes: next.bytes,
+          firstEventAt: next.firstEventAt,
+          lastEventAt: next.lastEventAt,
+          discarded: next.discarded,
+        });
         // surface a failed write at once rather than at the next batch
         inFlight.catch(() => undefined);
       }
@@ -231,64 +360,9 @@ export class SourceReader {
     this.lastTouch = this.lastWrite;
     if (this.paused && this.queuedBytes < this.maxQueueBytes / 2) {
       this.paused = false;
-      this.stream?.resume();
+      if (this.waiting.length === 0) this.stream?.resume();
     }
     this.opts.onBatch();
     this.opts.log.debug({ batch: batch.id, events: batch.events, transactions: batch.transactions, position: `${batch.end.file}:${batch.end.pos}` }, 'batch written');
-  }
-
-  private async nextBatchId(): Promise<string> {
-    if (this.batchIds.length === 0) this.batchIds = await reserveBatchIds(this.opts.pool, 32);
-    return this.batchIds.shift()!;
-  }
-
-  private async toBatch(txs: BinlogTransaction[]): Promise<BatchToWrite> {
-    const discarded: BatchToWrite['discarded'] = [];
-    let bytes = 0;
-    let first: Date | null = null;
-    const kept = txs.map((tx) => this.keep(tx));
-    await this.imager.prepare(kept);
-    const id = await this.nextBatchId();
-    // encoded here, while the previous batch is being written, so that its COPY only streams bytes
-    const log = new LogEventsEncoder(id);
-    for (let i = 0; i < txs.length; i++) {
-      const tx = txs[i];
-      bytes += tx.bytes;
-      const txSeq = ++this.txSeq;
-      if (tx.ddl) {
-        this.imager.invalidate();
-        // until DDL is translated, a table the statement changes stops replicating at this
-        // point of the stream (the decoder excludes it there), rather than take row
-        // images its target no longer matches
-        for (const t of tablesTouchedByDdl(tx.ddl.statement, tx.ddl.schema)) {
-          if (!this.selected(t.schema, t.table)) continue;
-          first ??= tx.timestamp;
-          log.add(t.schema, t.table, 'ddl', null, null, tx.end.file, tx.end.pos, txSeq, tx.timestamp, tx.ddl.statement);
-        }
-      }
-      const changes = kept[i];
-      for (let j = 0; j < changes.length; j++) {
-        const change = changes[j];
-        const img = this.imager.image(change);
-        if (!img.ok) {
-          discarded.push({ schema: change.schema, table: change.table, image: img.image, reason: img.reason });
-          continue;
-        }
-        first ??= tx.timestamp;
-        log.add(change.schema, change.table, change.kind, img.after, img.before, tx.end.file, tx.end.pos, txSeq, tx.timestamp, null);
-      }
-    }
-    const last = txs[txs.length - 1];
-    return {
-      id,
-      payload: log.finish(),
-      events: log.events,
-      end: last.end,
-      transactions: txs.length,
-      bytes,
-      firstEventAt: first,
-      lastEventAt: last.timestamp,
-      discarded,
-    };
   }
 }
