@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
 import { ChameleonError, ErrorCodes } from '../errors.js';
+import { jsonbWithoutNul } from './tables.js';
 
 export interface LogEvent {
   schema: string;
@@ -173,7 +174,7 @@ export async function writeBatch(pool: pg.Pool, agentId: string, sourceId: strin
         `INSERT INTO sch_chameleon.t_discarded_rows (source_id, mysql_schema, mysql_table, origin, row_image, reason)
          SELECT $1, d.s, d.t, 'replica', d.i, d.r
            FROM jsonb_to_recordset($2::jsonb) AS d(s text, t text, i jsonb, r text)`,
-        [sourceId, JSON.stringify(batch.discarded.map((d) => ({ s: d.schema, t: d.table, i: d.image, r: d.reason }))).replace(/\\u0000/g, '\\\\u0000')],
+        [sourceId, jsonbWithoutNul(JSON.stringify(batch.discarded.map((d) => ({ s: d.schema, t: d.table, i: d.image, r: d.reason }))))],
       );
     }
     // The position is the batch row itself: updating t_sources here would wait

@@ -123,6 +123,8 @@ export class TableRowsDecoder implements RowsDecoder {
   private readonly fields: Field[];
   private readonly reader: ZongjiFieldReader;
   private readonly hasKey: boolean;
+  /** Some field is read by zongji's decoder (every unfit row is, for its record). */
+  private readonly usesZongji: boolean;
   /** Layout of the TableMap it was built for: a TableMap with the same layout reuses it. */
   private readonly layout: ZongjiColumn[];
 
@@ -141,6 +143,7 @@ export class TableRowsDecoder implements RowsDecoder {
         inKey: key.has(zc.name),
       };
     });
+    this.usesZongji = this.fields.some((f) => f.codec.kind === 'generic');
   }
 
   /**
@@ -159,21 +162,31 @@ export class TableRowsDecoder implements RowsDecoder {
   /** The entry has the layout this decoder was built for (zongji makes a new entry for every TableMap event). */
   fits(entry: ZongjiTableMapEntry): boolean {
     const cols = entry.columns;
-    if (!Array.isArray(cols) || cols.length !== this.layout.length) return false;
+    const layout = this.layout;
+    if (!Array.isArray(cols) || cols.length !== layout.length) return false;
     for (let i = 0; i < cols.length; i++) {
       const a = cols[i];
-      const b = this.layout[i];
-      if (a.name !== b.name || a.type !== b.type || a.charset !== b.charset) return false;
-      const am = a.metadata ?? {};
-      const bm = b.metadata ?? {};
-      for (const k in am) if (am[k] !== bm[k]) return false;
-      for (const k in bm) if (am[k] !== bm[k]) return false;
+      const b = layout[i];
+      if (a.type !== b.type || a.name !== b.name || a.charset !== b.charset) return false;
+      const am = a.metadata;
+      const bm = b.metadata;
+      if (am === bm) continue;
+      if (!am || !bm) return false;
+      // the metadata that shapes a field's bytes
+      if (am.max_length !== bm.max_length || am.length_size !== bm.length_size || am.size !== bm.size ||
+          am.precision !== bm.precision || am.decimals !== bm.decimals || am.bits !== bm.bits) return false;
     }
     return true;
   }
 
-  /** Rebinds zongji's field reader to a new entry of the same layout. */
+  /**
+   * This decoder for a new entry of the same layout. Fields left to zongji
+   * are read through the entry (its column schemas: enum members and the
+   * like), so such a decoder follows the new entry; the others read the
+   * same through any entry of the layout, records of unfit rows included.
+   */
   rebind(entry: ZongjiTableMapEntry, zongji: unknown): TableRowsDecoder {
+    if (!this.usesZongji) return this;
     const copy = Object.create(TableRowsDecoder.prototype) as TableRowsDecoder;
     Object.assign(copy, this, { reader: new ZongjiFieldReader(entry, zongji) });
     return copy;

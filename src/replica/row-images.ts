@@ -25,7 +25,8 @@ const SKIP_ROWS: RowsDecoder = { decode: () => [] };
  */
 export class RowImager implements RowsDecoderSource {
   private readonly shapes = new Map<string, TableShape | null>();
-  private readonly decoders = new Map<string, TableRowsDecoder | null>();
+  /** The decoder last built per database and table, or SKIP_ROWS; cleared with the shapes. */
+  private readonly lastDecoders = new Map<string, Map<string, RowsDecoder | undefined>>();
 
   constructor(
     private readonly conn: mysql.Connection,
@@ -35,15 +36,22 @@ export class RowImager implements RowsDecoderSource {
   ) {}
 
   decoderFor(entry: ZongjiTableMapEntry, zongji: unknown): RowsDecoder | null | 'load' {
-    if (!this.selected(entry.parentSchema, entry.tableName)) return SKIP_ROWS;
+    // called for every TableMap event, one per statement: the common case is two map lookups
+    let tables = this.lastDecoders.get(entry.parentSchema);
+    if (tables === undefined) this.lastDecoders.set(entry.parentSchema, (tables = new Map()));
+    const last = tables.get(entry.tableName);
+    if (last === SKIP_ROWS) return SKIP_ROWS;
+    if (last instanceof TableRowsDecoder && last.fits(entry)) return last.rebind(entry, zongji);
+    if (!this.selected(entry.parentSchema, entry.tableName)) {
+      tables.set(entry.tableName, SKIP_ROWS);
+      return SKIP_ROWS;
+    }
     const key = `${entry.parentSchema}.${entry.tableName}`;
     const shape = this.shapes.get(key);
     if (shape === undefined) return 'load';
     if (shape === null) return null;
-    const known = this.decoders.get(key);
-    if (known && known.fits(entry)) return known.rebind(entry, zongji);
     const built = TableRowsDecoder.build(entry, shape, zongji);
-    this.decoders.set(key, built);
+    tables.set(entry.tableName, built ?? undefined);
     return built;
   }
 
@@ -57,7 +65,7 @@ export class RowImager implements RowsDecoderSource {
       if (!this.shapes.has(k)) this.shapes.set(k, this.shapeOf(k, t.columns, t.primaryKey));
     }
     if (!this.shapes.has(key)) this.shapes.set(key, null);
-    this.decoders.delete(key);
+    this.lastDecoders.get(schema)?.delete(table);
   }
 
   /** Loads the column metadata of tables seen for the first time. */
@@ -89,10 +97,10 @@ export class RowImager implements RowsDecoderSource {
   invalidate(schema?: string, table?: string): void {
     if (!schema) {
       this.shapes.clear();
-      this.decoders.clear();
+      this.lastDecoders.clear();
     } else {
       this.shapes.delete(`${schema}.${table}`);
-      this.decoders.delete(`${schema}.${table}`);
+      if (table !== undefined) this.lastDecoders.get(schema)?.delete(table);
     }
   }
 
