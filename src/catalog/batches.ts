@@ -142,7 +142,18 @@ export function encodeLogEvents(batchId: string, events: LogEvent[]): Buffer[] {
  * in one transaction, fenced by the agent's lease on the source. A crash at
  * any point leaves either the whole batch with its position, or neither.
  */
-export async function writeBatch(pool: pg.Pool, agentId: string, sourceId: string, batch: BatchToWrite): Promise<string> {
+export async function writeBatch(
+  pool: pg.Pool,
+  agentId: string,
+  sourceId: string,
+  batch: BatchToWrite,
+  /**
+   * The write of the batch before this one, when both run at once: this
+   * batch commits only after that one has, and rolls back if it failed, so
+   * committed batches always form an unbroken prefix of the binlog.
+   */
+  previous?: Promise<unknown>,
+): Promise<string> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -177,6 +188,7 @@ export async function writeBatch(pool: pg.Pool, agentId: string, sourceId: strin
         [sourceId, jsonbWithoutNul(JSON.stringify(batch.discarded.map((d) => ({ s: d.schema, t: d.table, i: d.image, r: d.reason }))))],
       );
     }
+    if (previous) await previous;
     // The position is the batch row itself: updating t_sources here would wait
     // on the replayer, which updates that row in every replay transaction.
     await client.query('COMMIT');

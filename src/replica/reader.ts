@@ -292,16 +292,20 @@ export class SourceReader {
   }
 
   /**
-   * Writes the closed batches, and the open one when it is worth writing;
-   * one write at a time, in binlog order, the next batch filling meanwhile.
+   * Writes the closed batches, and the open one when it is worth writing.
+   * Two writes run at once (PostgreSQL parses one batch's log rows while it
+   * indexes the other's), and commit in binlog order: each waits for the
+   * one before it to commit first.
    */
   private async writeLoop(): Promise<void> {
     const o = this.opts.source.options;
     const sleepMs = Math.max(10, o.sleep_loop * 1000);
     const flushMs = Math.min(sleepMs, 50);
-    let inFlight: Promise<void> | null = null;
+    const inFlight: { write: Promise<void>; done: boolean }[] = [];
     try {
       while (this.running) {
+        // writes done: off the list (a failed one throws here)
+        while (inFlight.length > 0 && inFlight[0].done) await inFlight.shift()!.write;
         if (this.queue.length === 0) {
           const open = this.open;
           if (!open || open.transactions === 0) {
@@ -330,32 +334,50 @@ export class SourceReader {
             await new Promise((r) => setTimeout(r, Math.min(sleepMs, 200)));
             continue;
           }
+          // a write in flight will take this batch's successors with it: let the batch grow meanwhile
+          if (inFlight.length > 0 && !this.paused) {
+            await Promise.race([inFlight[inFlight.length - 1].write.catch(() => undefined), new Promise<void>((resolve) => (this.wake = resolve))]);
+            this.wake = null;
+            continue;
+          }
           this.closeOpen();
         }
+        if (inFlight.length >= 2) {
+          await inFlight.shift()!.write;
+          continue;
+        }
         const next = this.queue.shift()!;
-        if (inFlight) await inFlight;
         this.queuedBytes -= next.bytes;
-        inFlight = this.write({
-          id: next.id,
-          payload: next.log.finish(),
-          events: next.events,
-          end: next.end!,
-          transactions: next.transactions,
-          bytes: next.bytes,
-          firstEventAt: next.firstEventAt,
-          lastEventAt: next.lastEventAt,
-          discarded: next.discarded,
-        });
-        // surface a failed write at once rather than at the next batch
-        inFlight.catch(() => undefined);
+        const previous = inFlight[inFlight.length - 1]?.write;
+        const write = this.write(
+          {
+            id: next.id,
+            payload: next.log.finish(),
+            events: next.events,
+            end: next.end!,
+            transactions: next.transactions,
+            bytes: next.bytes,
+            firstEventAt: next.firstEventAt,
+            lastEventAt: next.lastEventAt,
+            discarded: next.discarded,
+          },
+          previous,
+        );
+        const entry = { write, done: false };
+        // a failed write surfaces at the loop's next await of it
+        write.then(
+          () => (entry.done = true),
+          () => (entry.done = true),
+        );
+        inFlight.push(entry);
       }
     } finally {
-      if (inFlight) await inFlight;
+      await Promise.allSettled(inFlight.map((f) => f.write));
     }
   }
 
-  private async write(batch: BatchToWrite): Promise<void> {
-    await writeBatch(this.opts.pool, this.opts.agentId, this.opts.source.id, batch);
+  private async write(batch: BatchToWrite, previous: Promise<void> | undefined): Promise<void> {
+    await writeBatch(this.opts.pool, this.opts.agentId, this.opts.source.id, batch, previous);
     this.lastWrite = Date.now();
     this.lastTouch = this.lastWrite;
     if (this.paused && this.queuedBytes < this.maxQueueBytes / 2) {
