@@ -48,6 +48,8 @@ export interface TableDdlOptions {
 const IDENTITY_TYPES = new Set(['smallint', 'integer', 'bigint']);
 /** Targets of MySQL auto_increment columns that are not PostgreSQL integers: bigint unsigned, float, double. */
 const SEQUENCE_TYPES = /^(numeric\(\d+,0\)|real|double precision)$/;
+/** Target types a GiST index can take a MySQL SPATIAL key on (PostGIS; a type_override may add a typmod). */
+const GEOMETRY_TYPE = /^(geometry|geography)\b/i;
 
 type IndexPlan =
   | { kind: 'primary'; name: string; cols: string }
@@ -73,13 +75,26 @@ export function tableDdl(table: MysqlTable, columns: MappedColumn[], opts: Table
   }
 
   const pgNameOf = new Map(columns.map((c) => [c.name, c.pgName]));
+  const pgTypeOf = new Map(columns.map((c) => [c.name, c.mapping.pgType]));
   const planned: IndexPlan[] = [];
   const skippedIndexes: { name: string; reason: string }[] = [];
   for (const index of table.indexes) {
-    const prefixed = index.columns.filter((c) => c.prefixLength !== null);
+    const spatial = index.kind === 'SPATIAL';
+    // MariaDB reports SUB_PART 32 for every spatial key part: a spatial key always covers the whole value
+    const prefixed = spatial ? [] : index.columns.filter((c) => c.prefixLength !== null);
     if (index.kind === 'FULLTEXT') {
       skippedIndexes.push({ name: index.name, reason: 'FULLTEXT indexes have no PostgreSQL equivalent; create a GIN index on to_tsvector(...) if needed' });
       continue;
+    }
+    if (spatial) {
+      // GiST needs PostGIS's operator class: without PostGIS the column holds the WKB as bytea,
+      // which GiST cannot index, and the copy would fail on the index instead of going on without it
+      const notGeometry = index.columns.filter((c) => c.name === null || !GEOMETRY_TYPE.test(pgTypeOf.get(c.name) ?? ''));
+      if (notGeometry.length > 0) {
+        const what = notGeometry.map((c) => (c.name === null ? 'an expression' : `${c.name} (${pgTypeOf.get(c.name) ?? 'not copied'})`)).join(', ');
+        skippedIndexes.push({ name: index.name, reason: `SPATIAL index on ${what}: a GiST index needs a PostGIS geometry column (is PostGIS installed in the target database?)` });
+        continue;
+      }
     }
     if (prefixed.length > 0 && !index.primary && !index.unique) {
       skippedIndexes.push({ name: index.name, reason: `prefix index on ${prefixed.map((c) => c.name).join(', ')}` });
@@ -101,7 +116,7 @@ export function tableDdl(table: MysqlTable, columns: MappedColumn[], opts: Table
       const cols = index.columns.map((c) => quoteIdent(pgNameOf.get(c.name)!)).join(', ');
       planned.unshift({ kind: 'primary', name: names.take(`${opts.table}_pkey`), cols });
     } else {
-      const gist = index.kind === 'SPATIAL';
+      const gist = spatial;
       const cols = index.columns
         .map((c) => quoteIdent(pgNameOf.get(c.name)!) + (c.descending && !gist ? ' DESC' : ''))
         .join(', ');
