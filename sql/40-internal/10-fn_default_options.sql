@@ -14,7 +14,8 @@ AS $$
         'replay_max_rows',      10000,
         'batch_retention',      '1 day',
         'copy_max_memory',      '300M',
-        'copy_jobs',            2,
+        -- "auto": the agent's CPU cores, from 1 to 8 (the agent encodes the COPY text of every job)
+        'copy_jobs',            'auto',
         'copy_range_rows',      500000,
         'sleep_loop',           1,
         'on_error_replay',      'continue',

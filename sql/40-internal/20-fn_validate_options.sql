@@ -74,7 +74,17 @@ BEGIN
             END IF;
         WHEN v_key = 'my_server_id' AND jsonb_typeof(v_value) = 'null' THEN
             NULL;  -- automatic: 1000 + the source id
-        WHEN v_key IN ('my_server_id', 'replica_batch_size', 'replay_max_rows', 'net_read_timeout', 'copy_jobs', 'copy_range_rows') THEN
+        WHEN v_key = 'copy_jobs' THEN
+            -- each job holds a MySQL session and a connection of the agent's pool of 20 (two for an
+            -- in-place reload): past 16 the jobs could starve the lease heartbeat or wait on each other
+            IF NOT (jsonb_typeof(v_value) = 'string' AND v_value #>> '{}' = 'auto')
+               AND (jsonb_typeof(v_value) <> 'number' OR (v_value::text)::numeric <> trunc((v_value::text)::numeric)
+                    OR (v_value::text)::numeric NOT BETWEEN 1 AND 16) THEN
+                RAISE EXCEPTION 'option "copy_jobs" must be "auto" or an integer from 1 to 16, got %', v_value
+                    USING ERRCODE = 'invalid_parameter_value',
+                          HINT = '"auto" copies as many tables at once as the agent has CPU cores, from 1 to 8.';
+            END IF;
+        WHEN v_key IN ('my_server_id', 'replica_batch_size', 'replay_max_rows', 'net_read_timeout', 'copy_range_rows') THEN
             IF jsonb_typeof(v_value) <> 'number' OR (v_value::text)::numeric <> trunc((v_value::text)::numeric)
                OR (v_value::text)::numeric < 1
                OR (v_value::text)::numeric > (ARRAY[2147483647, 4294967295])[(v_key = 'my_server_id')::int + 1] THEN

@@ -13,7 +13,8 @@ export interface SourceOptions {
   replay_max_rows: number;
   batch_retention: string;
   copy_max_memory: string;
-  copy_jobs: number;
+  /** "auto": resolved by the agent from its CPU cores (copyJobs in src/snapshot/plan.ts). */
+  copy_jobs: number | 'auto';
   copy_range_rows: number;
   sleep_loop: number;
   on_error_replay: 'continue' | 'exit';

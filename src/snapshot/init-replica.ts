@@ -10,7 +10,7 @@ import { readTables } from '../mysql/metadata.js';
 import { checkReplicationSettings, describeProblems } from '../mysql/preflight.js';
 import { ChameleonError, ErrorCodes, errorMessage, isTransient } from '../errors.js';
 import { copyTable } from './copy-table.js';
-import { loadingSchemaName, planTables, selectTables, splitTableName, type TablePlan } from './plan.js';
+import { copyJobs, loadingSchemaName, planTables, selectTables, splitTableName, type TablePlan } from './plan.js';
 import type { Coordinates } from './snapshot-point.js';
 import { parseSize } from './copy-text.js';
 
@@ -211,7 +211,8 @@ async function copyTables(run: SnapshotRun, plans: TablePlan[], progress: Snapsh
   const loadingSchema = loadingSchemaName(source.id);
   await recreateLoadingSchema(cat.pool, loadingSchema);
   const memory = parseSize(source.options.copy_max_memory);
-  const jobs = Math.max(1, Math.min(source.options.copy_jobs ?? 2, plans.length));
+  const jobs = Math.max(1, Math.min(copyJobs(source.options.copy_jobs), plans.length));
+  log.info({ copy_jobs: source.options.copy_jobs, jobs, tables: plans.length }, 'copying tables');
   // each job holds about two chunks in flight (one being filled, one in COPY)
   const chunkBytes = Math.max(64 * 1024, Math.min(4 * 1024 * 1024, Math.floor(memory / (jobs * 4))));
   let cancelled = false;

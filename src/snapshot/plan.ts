@@ -1,4 +1,5 @@
-import type { Source } from '../catalog/sources.js';
+import { availableParallelism } from 'node:os';
+import type { Source, SourceOptions } from '../catalog/sources.js';
 import type { MysqlTable } from '../mysql/metadata.js';
 import type { MysqlColumn, ColumnMapping } from '../mysql/column.js';
 import { mapColumn } from '../mysql/type-map.js';
@@ -98,4 +99,19 @@ export function splitTableName(name: string, mappedDatabases: string[]): { schem
     .filter((d) => name.length > d.length + 1 && name.startsWith(`${d}.`))
     .sort((a, b) => b.length - a.length)[0];
   return db === undefined ? null : { schema: db, table: name.slice(db.length + 1) };
+}
+
+/** Most tables copy_jobs "auto" copies at once, however many cores the agent has. */
+export const AUTO_COPY_JOBS_MAX = 8;
+
+/**
+ * Tables copied at once. "auto" follows the agent's CPU cores because the
+ * agent encodes every job's COPY text itself, and stops at
+ * AUTO_COPY_JOBS_MAX so that a large machine does not open more sessions
+ * and snapshot read views on the source than a copy gains from; an explicit
+ * number is taken as it is (add_source validated it).
+ */
+export function copyJobs(option: SourceOptions['copy_jobs'] | null | undefined, cores: number = availableParallelism()): number {
+  if (typeof option === 'number' && Number.isInteger(option) && option >= 1) return option;
+  return Math.max(1, Math.min(AUTO_COPY_JOBS_MAX, Math.floor(cores) || 1));
 }

@@ -138,8 +138,15 @@ const BAD_OPTIONS: Record<string, Array<[unknown, RegExp, string?]>> = {
     [2.5, /option "replay_max_rows" must be a positive integer, got 2.5/],
   ],
   copy_jobs: [
-    [0, /option "copy_jobs" must be a positive integer, got 0/],
-    ['2', /option "copy_jobs" must be a positive integer, got "2"/],
+    [0, /option "copy_jobs" must be "auto" or an integer from 1 to 16, got 0/],
+    [-2, /option "copy_jobs" must be "auto" or an integer from 1 to 16, got -2/],
+    [2.5, /option "copy_jobs" must be "auto" or an integer from 1 to 16, got 2.5/],
+    [17, /option "copy_jobs" must be "auto" or an integer from 1 to 16, got 17/],
+    ['2', /option "copy_jobs" must be "auto" or an integer from 1 to 16, got "2"/],
+    ['AUTO', /option "copy_jobs" must be "auto" or an integer from 1 to 16, got "AUTO"/],
+    ['max', /option "copy_jobs" must be "auto" or an integer from 1 to 16, got "max"/],
+    [null, /option "copy_jobs" must be "auto" or an integer from 1 to 16, got null/],
+    [true, /option "copy_jobs" must be "auto" or an integer from 1 to 16, got true/],
   ],
   copy_range_rows: [
     [0, /option "copy_range_rows" must be a positive integer, got 0/],
@@ -618,6 +625,21 @@ describe('control functions that succeed write what they should', () => {
   test('every default option value is itself accepted', async () => {
     await addSource('p_defaults', { d_db: 'p_defaults_pg' }, defaults);
     assert.deepEqual((await sourceRow('p_defaults')).options, defaults);
+  });
+
+  test('copy_jobs: "auto" by default (the agent sizes it); 1 to 16 kept as given, and back to "auto"', async () => {
+    const jobsOf = async (source: string): Promise<unknown> => ((await sourceRow(source)).options as Record<string, unknown>).copy_jobs;
+    assert.equal(defaults.copy_jobs, 'auto');
+    await addSource('p_jobs', { j_db: 'p_jobs_pg' });
+    assert.equal(await jobsOf('p_jobs'), 'auto');
+    for (const jobs of [1, 16, 4, 'auto']) {
+      await pool.query('SELECT sch_chameleon.alter_source($1, $2)', ['p_jobs', { copy_jobs: jobs }]);
+      assert.equal(await jobsOf('p_jobs'), jobs);
+    }
+    await addSource('p_jobs_16', { j16_db: 'p_jobs_16_pg' }, { copy_jobs: 16 });
+    assert.equal(await jobsOf('p_jobs_16'), 16);
+    const err = await failure(pool, 'SELECT sch_chameleon.alter_source($1, $2)', ['p_jobs', { copy_jobs: 'many' }]);
+    assert.match(err.hint ?? '', /"auto" copies as many tables at once as the agent has CPU cores, from 1 to 8/);
   });
 
   test('valid values of every option kind are accepted as given', async () => {
