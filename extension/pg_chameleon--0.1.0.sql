@@ -926,6 +926,9 @@ BEGIN
         LOOP
             SELECT * INTO v_tbl FROM sch_chameleon.t_tables t
             WHERE t.source_id = v_src.source_id AND t.mysql_schema = v_t.mysql_schema AND t.mysql_table = v_t.mysql_table;
+            -- a table being copied again: its events wait in the log (fn_replay_next
+            -- keeps them) and are applied when the copy is swapped in
+            CONTINUE WHEN FOUND AND v_tbl.state = 'copying';
             IF NOT FOUND OR v_tbl.state NOT IN ('copied', 'replicating') THEN
                 skipped := skipped + v_t.events;
                 CONTINUE;
@@ -1097,7 +1100,17 @@ BEGIN
         EXIT WHEN NOT FOUND;
         v_res := sch_chameleon.fn_replay_batch(v_batch.batch_id);
         UPDATE sch_chameleon.t_batches b SET applied_at = clock_timestamp() WHERE b.batch_id = v_batch.batch_id;
-        DELETE FROM sch_chameleon.t_log_events l WHERE l.batch_id = v_batch.batch_id;
+        IF EXISTS (SELECT 1 FROM sch_chameleon.t_tables t WHERE t.source_id = p_source_id AND t.state = 'copying') THEN
+            -- the events of tables being copied again stay, for fn_replay_retained
+            -- to apply once their copy is in place; the other tables go on meanwhile
+            DELETE FROM sch_chameleon.t_log_events l
+            WHERE l.batch_id = v_batch.batch_id
+              AND NOT EXISTS (SELECT 1 FROM sch_chameleon.t_tables t
+                              WHERE t.source_id = p_source_id AND t.state = 'copying'
+                                AND t.mysql_schema = l.mysql_schema AND t.mysql_table = l.mysql_table);
+        ELSE
+            DELETE FROM sch_chameleon.t_log_events l WHERE l.batch_id = v_batch.batch_id;
+        END IF;
         v_last := v_batch;
         batches := batches + 1;
         events := events + v_batch.events;
@@ -1129,6 +1142,50 @@ END
 $$;
 COMMENT ON FUNCTION sch_chameleon.fn_replay_next(bigint, text) IS
 'Replays the next batches of a source (up to replay_max_rows events) and moves its replay position';
+
+-- sql/50-decoder/45-fn_replay_retained.sql
+-- A table copied again while its source replicates: the decoder kept its
+-- events of the batches it applied meanwhile (fn_replay_next). Called in the
+-- transaction that puts the new copy in place, with the replay held: applies
+-- those events in binlog order (the decoder's soft init leaves out what the
+-- copy already holds) and removes them, so that the table's next events,
+-- in batches not applied yet, find it up to date.
+CREATE FUNCTION sch_chameleon.fn_replay_retained(p_source_id bigint, p_mysql_schema text, p_mysql_table text,
+    OUT batches integer, OUT applied bigint, OUT skipped bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_batch bigint;
+    v_res   record;
+BEGIN
+    batches := 0; applied := 0; skipped := 0;
+    FOR v_batch IN
+        SELECT DISTINCT l.batch_id
+        FROM sch_chameleon.t_log_events l
+        JOIN sch_chameleon.t_batches b ON b.batch_id = l.batch_id
+        WHERE b.source_id = p_source_id AND b.applied_at IS NOT NULL
+          AND l.mysql_schema = p_mysql_schema AND l.mysql_table = p_mysql_table
+        ORDER BY l.batch_id
+    LOOP
+        -- an applied batch holds only the events of tables that were being
+        -- copied: this one, and others still copying, which the decoder skips
+        v_res := sch_chameleon.fn_replay_batch(v_batch);
+        DELETE FROM sch_chameleon.t_log_events l
+        WHERE l.batch_id = v_batch AND l.mysql_schema = p_mysql_schema AND l.mysql_table = p_mysql_table;
+        batches := batches + 1;
+        applied := applied + v_res.applied;
+        skipped := skipped + v_res.skipped;
+    END LOOP;
+    IF batches > 0 THEN
+        UPDATE sch_chameleon.t_sources s
+        SET events_applied = s.events_applied + applied, events_skipped = s.events_skipped + skipped
+        WHERE s.source_id = p_source_id;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION sch_chameleon.fn_replay_retained(bigint, text, text) IS
+'Applies the events the decoder kept for a table while it was copied again, once the new copy is in place';
 
 -- sql/60-control/10-add_source.sql
 CREATE FUNCTION sch_chameleon.add_source(source text, mysql_url text, schema_mappings jsonb, options jsonb DEFAULT '{}')

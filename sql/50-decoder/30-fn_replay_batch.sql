@@ -52,6 +52,9 @@ BEGIN
         LOOP
             SELECT * INTO v_tbl FROM sch_chameleon.t_tables t
             WHERE t.source_id = v_src.source_id AND t.mysql_schema = v_t.mysql_schema AND t.mysql_table = v_t.mysql_table;
+            -- a table being copied again: its events wait in the log (fn_replay_next
+            -- keeps them) and are applied when the copy is swapped in
+            CONTINUE WHEN FOUND AND v_tbl.state = 'copying';
             IF NOT FOUND OR v_tbl.state NOT IN ('copied', 'replicating') THEN
                 skipped := skipped + v_t.events;
                 CONTINUE;

@@ -29,7 +29,17 @@ BEGIN
         EXIT WHEN NOT FOUND;
         v_res := sch_chameleon.fn_replay_batch(v_batch.batch_id);
         UPDATE sch_chameleon.t_batches b SET applied_at = clock_timestamp() WHERE b.batch_id = v_batch.batch_id;
-        DELETE FROM sch_chameleon.t_log_events l WHERE l.batch_id = v_batch.batch_id;
+        IF EXISTS (SELECT 1 FROM sch_chameleon.t_tables t WHERE t.source_id = p_source_id AND t.state = 'copying') THEN
+            -- the events of tables being copied again stay, for fn_replay_retained
+            -- to apply once their copy is in place; the other tables go on meanwhile
+            DELETE FROM sch_chameleon.t_log_events l
+            WHERE l.batch_id = v_batch.batch_id
+              AND NOT EXISTS (SELECT 1 FROM sch_chameleon.t_tables t
+                              WHERE t.source_id = p_source_id AND t.state = 'copying'
+                                AND t.mysql_schema = l.mysql_schema AND t.mysql_table = l.mysql_table);
+        ELSE
+            DELETE FROM sch_chameleon.t_log_events l WHERE l.batch_id = v_batch.batch_id;
+        END IF;
         v_last := v_batch;
         batches := batches + 1;
         events := events + v_batch.events;

@@ -243,8 +243,20 @@ export async function recordReplayError(pool: pg.Pool, sourceId: string, message
 
 /** Drops applied batches older than the retention. */
 export async function pruneBatches(pool: pg.Pool, sourceId: string, retention: string): Promise<number> {
+  // events the decoder kept for a table whose copy then failed or was given up: nothing will apply them
+  await pool.query(
+    `DELETE FROM sch_chameleon.t_log_events l
+      WHERE l.batch_id IN (SELECT b.batch_id FROM sch_chameleon.t_batches b WHERE b.source_id = $1 AND b.applied_at IS NOT NULL)
+        AND NOT EXISTS (SELECT 1 FROM sch_chameleon.t_tables t
+                         WHERE t.source_id = $1 AND t.state = 'copying'
+                           AND t.mysql_schema = l.mysql_schema AND t.mysql_table = l.mysql_table)`,
+    [sourceId],
+  );
+  // a batch whose events still wait for a table's copy stays: they are found through it
   const res = await pool.query(
-    `DELETE FROM sch_chameleon.t_batches WHERE source_id = $1 AND applied_at IS NOT NULL AND applied_at < now() - $2::interval`,
+    `DELETE FROM sch_chameleon.t_batches b
+      WHERE b.source_id = $1 AND b.applied_at IS NOT NULL AND b.applied_at < now() - $2::interval
+        AND NOT EXISTS (SELECT 1 FROM sch_chameleon.t_log_events l WHERE l.batch_id = b.batch_id)`,
     [sourceId, retention],
   );
   return res.rowCount ?? 0;

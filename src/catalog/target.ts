@@ -82,6 +82,8 @@ async function recordCopy(client: pg.PoolClient, rec: CopyRecord): Promise<void>
     [rec.sourceId, rec.mysqlSchema, rec.mysqlTable, rec.coordinates.file, rec.coordinates.pos, rec.coordinates.gtid,
       rec.rowsCopied, rec.bytesCopied, rec.ranges, rec.commandId, rec.pgSchema, rec.pgTable, rec.pkColumns],
   );
+  // events the replica read during the copy, kept back by the decoder: applied now, with the copy
+  await client.query('SELECT sch_chameleon.fn_replay_retained($1, $2, $3)', [rec.sourceId, rec.mysqlSchema, rec.mysqlTable]);
 }
 
 async function grantSelect(client: pg.PoolClient, schema: string, table: string, roles: string[]): Promise<void> {

@@ -103,50 +103,57 @@ async function loadAndSwap(conn: mysql.Connection, plan: TablePlan, ctx: CopyCon
   await runStatements(ctx.pool, [`DROP TABLE IF EXISTS ${qualified(ctx.loadingSchema, plan.pgTable)}`, ddl.createTable]);
   const columns = plan.columns.filter((c) => !c.map.generated).map((c) => c.pgName);
 
+  // The table is 'copying' (startTableCopy), so a replica of the source
+  // that runs meanwhile keeps its events in the log rather than apply them
+  // to the table being replaced; its other tables go on replicating.
+  const coordinates = await openSnapshot(conn, ctx.isMariaDB, { table: plan.mysql, connect: ctx.connect, log });
+  const read = await inSnapshot(conn, () =>
+    ctx.withData
+      ? readRows(conn, plan, ctx, (lines) => copyLines(ctx.pool, ctx.loadingSchema, plan.pgTable, columns, lines))
+      : Promise.resolve({ rows: 0, bytes: 0, discarded: 0, ranges: 0 }),
+  );
+  await ctx.checkCancelled();
+  await runStatements(ctx.pool, ddl.indexes);
+  await runStatements(ctx.pool, ddl.identityRestart);
+  await runStatements(ctx.pool, ddl.comments);
+  for (const skipped of ddl.skippedIndexes) log.warn({ index: skipped.name, reason: skipped.reason }, 'index not created');
+  // The swap applies the kept events: no decoder call may run alongside it,
+  // or the events it keeps back for the table in a batch it is applying would
+  // never be applied once the table is in place.
   const release = await ctx.holdReplay();
   try {
-    const coordinates = await openSnapshot(conn, ctx.isMariaDB, { table: plan.mysql, connect: ctx.connect, log });
-    const read = await inSnapshot(conn, () =>
-      ctx.withData
-        ? readRows(conn, plan, ctx, (lines) => copyLines(ctx.pool, ctx.loadingSchema, plan.pgTable, columns, lines))
-        : Promise.resolve({ rows: 0, bytes: 0, discarded: 0, ranges: 0 }),
-    );
-    await ctx.checkCancelled();
-    await runStatements(ctx.pool, ddl.indexes);
-    await runStatements(ctx.pool, ddl.identityRestart);
-    await runStatements(ctx.pool, ddl.comments);
-    for (const skipped of ddl.skippedIndexes) log.warn({ index: skipped.name, reason: skipped.reason }, 'index not created');
     await swapLoadedTable(ctx.pool, { ...copyRecord(plan, ctx, coordinates, read), loadingSchema: ctx.loadingSchema, lockTimeout: ctx.lockTimeout, grantSelectTo: ctx.grantSelectTo });
-    return { ...read, coordinates, inPlace: false };
   } finally {
     release();
   }
+  return { ...read, coordinates, inPlace: false };
 }
 
 async function reloadInPlace(conn: mysql.Connection, plan: TablePlan, ctx: CopyContext): Promise<CopyResult> {
   const columns = plan.columns.filter((c) => !c.map.generated).map((c) => c.pgName);
-  // the replay is held before the table is locked: a replay in flight may be
-  // waiting for that very lock, and would never finish
-  const release = await ctx.holdReplay();
+  // The table is 'copying': the decoder leaves it alone (its events wait in
+  // the log), so the lock the reload holds for the whole copy stops nothing
+  // else. copy_schema (no data) keeps an existing table's rows as well as its definition.
+  const reload = await InPlaceReload.begin(ctx.pool, plan.pgSchema, plan.pgTable, ctx.lockTimeout, { empty: ctx.withData });
   try {
-    // copy_schema (no data) keeps an existing table's rows as well as its definition
-    const reload = await InPlaceReload.begin(ctx.pool, plan.pgSchema, plan.pgTable, ctx.lockTimeout, { empty: ctx.withData });
+    const coordinates = await openSnapshot(conn, ctx.isMariaDB, { table: plan.mysql, connect: ctx.connect, log: ctx.log });
+    const read = await inSnapshot(conn, () =>
+      ctx.withData
+        ? readRows(conn, plan, ctx, (lines) => copyLinesOn(reload.client, plan.pgSchema, plan.pgTable, columns, lines))
+        : Promise.resolve({ rows: 0, bytes: 0, discarded: 0, ranges: 0 }),
+    );
+    await ctx.checkCancelled();
+    // the commit applies the kept events: alone, as the swap does
+    const release = await ctx.holdReplay();
     try {
-      const coordinates = await openSnapshot(conn, ctx.isMariaDB, { table: plan.mysql, connect: ctx.connect, log: ctx.log });
-      const read = await inSnapshot(conn, () =>
-        ctx.withData
-          ? readRows(conn, plan, ctx, (lines) => copyLinesOn(reload.client, plan.pgSchema, plan.pgTable, columns, lines))
-          : Promise.resolve({ rows: 0, bytes: 0, discarded: 0, ranges: 0 }),
-      );
-      await ctx.checkCancelled();
       await reload.commit(ctx.withData ? plan.ddl.identityRestart : [], ctx.grantSelectTo, copyRecord(plan, ctx, coordinates, read));
-      return { ...read, coordinates, inPlace: true };
-    } catch (err) {
-      await reload.abort();
-      throw err;
+    } finally {
+      release();
     }
-  } finally {
-    release();
+    return { ...read, coordinates, inPlace: true };
+  } catch (err) {
+    await reload.abort();
+    throw err;
   }
 }
 

@@ -108,9 +108,17 @@ test('sync_tables re-copies a damaged table while writes go on; the replica of e
   const { id } = await sql1<{ id: string }>(pool, 'SELECT sch_chameleon.sync_tables($1, $2) AS id', ['main', [`${env.my.name}.b`]]);
   let sideMovedDuringSync = false;
   let othersReplicating = true;
+  // a and c of the same source keep being applied while b is being copied
+  let appliedAtCopyStart: number | null = null;
+  let othersAppliedDuringCopy = false;
   while (!['done', 'failed', 'cancelled'].includes(await commandState(id))) {
     const states = await tableStates(pool, 'main');
     if (states.a.state !== 'replicating' || states.c.state !== 'replicating') othersReplicating = false;
+    if (states.b.state === 'copying') {
+      const { n } = await sql1<{ n: string }>(pool, "SELECT sum(events_applied) AS n FROM sch_chameleon.t_tables WHERE mysql_table IN ('a', 'c') AND source_id = (SELECT source_id FROM sch_chameleon.t_sources WHERE source_name = 'main')");
+      if (appliedAtCopyStart === null) appliedAtCopyStart = Number(n);
+      else if (Number(n) > appliedAtCopyStart) othersAppliedDuringCopy = true;
+    }
     if ((await commandState(id)) === 'running' && (await eventsApplied('side')) > sideBefore) sideMovedDuringSync = true;
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -119,6 +127,7 @@ test('sync_tables re-copies a damaged table while writes go on; the replica of e
   assert.equal(done.progress.tables_done, 1);
   assert.ok(othersReplicating, 'a and c stayed replicating during the sync');
   assert.ok(sideMovedDuringSync, 'the other source kept applying while the sync ran');
+  assert.ok(othersAppliedDuringCopy, 'the other tables of the source kept applying while b was copied');
   const states = await tableStates(pool, 'main');
   assert.deepEqual(Object.values(states).map((s) => s.state), ['replicating', 'replicating', 'replicating']);
   const status = await sql1<{ status: string }>(pool, "SELECT status FROM sch_chameleon.show_status() WHERE source = 'main'");
