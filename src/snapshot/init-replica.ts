@@ -11,7 +11,7 @@ import { checkReplicationSettings, describeProblems } from '../mysql/preflight.j
 import { ChameleonError, ErrorCodes, errorMessage, isTransient } from '../errors.js';
 import { copyTable } from './copy-table.js';
 import { copyJobs, loadingSchemaName, planTables, selectTables, splitTableName, type TablePlan } from './plan.js';
-import type { Coordinates } from './snapshot-point.js';
+import { binlogStatus, type Coordinates } from './snapshot-point.js';
 import { parseSize } from './copy-text.js';
 
 /**
@@ -292,9 +292,7 @@ async function copyTables(run: SnapshotRun, plans: TablePlan[], progress: Snapsh
 async function currentPosition(url: string): Promise<Coordinates> {
   const conn = await connectMysql(url);
   try {
-    const [rows] = await conn.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
-    if (rows.length === 0) throw new ChameleonError(ErrorCodes.SOURCE_SETUP, 'SHOW MASTER STATUS is empty: is log_bin on?');
-    return { file: String(rows[0].File), pos: String(rows[0].Position), gtid: null };
+    return await binlogStatus(conn);
   } finally {
     await conn.end().catch(() => undefined);
   }
