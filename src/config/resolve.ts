@@ -1,38 +1,109 @@
 import { ChameleonError, ErrorCodes } from '../errors.js';
 
-export interface ParsedArgs {
-  command: string | null;
-  flags: Map<string, string | true>;
-  positional: string[];
+/**
+ * What a flag takes. `text`: any non-empty string; `integer`: a whole number
+ * from 1 up; `seconds`: a number above 0; `json-object`: a JSON object;
+ * `boolean`: no value.
+ */
+export type FlagKind = 'text' | 'integer' | 'seconds' | 'json-object' | 'boolean';
+
+export interface FlagSpec {
+  kind: FlagKind;
+  required?: boolean;
 }
 
-/** `--name value`, `--name=value`, `--flag`; everything else is positional. */
-export function parseArgs(argv: string[], booleanFlags: Set<string>): ParsedArgs {
+/** The flags of one command, by name without the dashes. */
+export type FlagSpecs = Record<string, FlagSpec>;
+
+export interface ParsedArgs {
+  flags: Map<string, string | true>;
+}
+
+/** Accepted by every command. */
+const COMMON_FLAGS: FlagSpecs = { help: { kind: 'boolean' } };
+
+function flagError(message: string, flag?: string): ChameleonError {
+  return new ChameleonError(ErrorCodes.CONFIG, message, flag ? { flag } : {});
+}
+
+/**
+ * `--name value`, `--name=value`, `--flag`, checked against the command's
+ * flags: an unknown or repeated flag, a missing or bad value, a required
+ * flag left out or a stray argument is an error naming the flag, raised
+ * before anything connects anywhere.
+ */
+export function parseArgs(argv: string[], specs: FlagSpecs): ParsedArgs {
+  const known: FlagSpecs = { ...COMMON_FLAGS, ...specs };
+  const listed = (): string => Object.keys(specs).map((n) => `--${n}`).join(', ') || 'none';
   const flags = new Map<string, string | true>();
-  const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-      if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new ChameleonError(ErrorCodes.CONFIG, `invalid flag ${a}`);
-      if (eq > 0) flags.set(name, a.slice(eq + 1));
-      else if (booleanFlags.has(name)) flags.set(name, true);
-      else {
-        const v = argv[i + 1];
-        if (v === undefined || v.startsWith('--')) throw new ChameleonError(ErrorCodes.CONFIG, `flag --${name} needs a value`);
-        flags.set(name, v);
-        i++;
-      }
-    } else positional.push(a);
+    if (!a.startsWith('-')) throw flagError(`unexpected argument ${JSON.stringify(a)} (flags: ${listed()})`);
+    const eq = a.indexOf('=');
+    const name = a.startsWith('--') ? (eq > 0 ? a.slice(2, eq) : a.slice(2)) : '';
+    const spec = Object.hasOwn(known, name) ? known[name] : undefined;
+    if (!spec) throw flagError(`unknown flag ${eq > 0 ? a.slice(0, eq) : a} (flags: ${listed()})`, name || a);
+    if (flags.has(name)) throw flagError(`--${name} is given twice`, name);
+    if (spec.kind === 'boolean') {
+      if (eq > 0) throw flagError(`--${name} takes no value`, name);
+      flags.set(name, true);
+      continue;
+    }
+    let value: string;
+    if (eq > 0) value = a.slice(eq + 1);
+    else {
+      const next = argv[i + 1];
+      // a value that starts with "--" is most likely the next flag, forgotten value: --name=--x passes one
+      if (next === undefined || next.startsWith('--')) throw flagError(`--${name} needs a value`, name);
+      value = next;
+      i++;
+    }
+    checkValue(name, spec.kind, value);
+    flags.set(name, value);
   }
-  return { command: positional.shift() ?? null, flags, positional };
+  if (flags.has('help')) return { flags };
+  for (const [name, spec] of Object.entries(specs)) {
+    if (spec.required && !flags.has(name)) throw flagError(`--${name} is required`, name);
+  }
+  return { flags };
+}
+
+function checkValue(name: string, kind: FlagKind, value: string): void {
+  switch (kind) {
+    case 'text':
+      if (value === '') throw flagError(`--${name} must not be empty`, name);
+      return;
+    case 'integer':
+      if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < 1) {
+        throw flagError(`--${name} must be a positive integer, got ${JSON.stringify(value)}`, name);
+      }
+      return;
+    case 'seconds':
+      if (!/^[0-9]*\.?[0-9]+$/.test(value) || !(Number(value) > 0) || !Number.isFinite(Number(value))) {
+        throw flagError(`--${name} must be a number of seconds above 0, got ${JSON.stringify(value)}`, name);
+      }
+      return;
+    case 'json-object': {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(value);
+      } catch (err) {
+        throw flagError(`--${name} is not valid JSON (${(err as Error).message})`, name);
+      }
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        throw flagError(`--${name} must be a JSON object such as '{"key": "value"}', got ${Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`}`, name);
+      }
+      return;
+    }
+    case 'boolean':
+      return;
+  }
 }
 
 /** The PostgreSQL URL: --pg, then DATABASE_URL, then the standard PG* variables. */
 export function resolvePgUrl(flag: string | true | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  if (typeof flag === 'string') return validatePgUrl(flag);
-  if (env.DATABASE_URL) return validatePgUrl(env.DATABASE_URL);
+  if (typeof flag === 'string') return validatePgUrl(flag, '--pg');
+  if (env.DATABASE_URL) return validatePgUrl(env.DATABASE_URL, 'DATABASE_URL');
   if (env.PGHOST || env.PGDATABASE || env.PGUSER || env.PGPORT) {
     const u = new URL('postgres://localhost');
     u.hostname = env.PGHOST && !env.PGHOST.startsWith('/') ? env.PGHOST : 'localhost';
@@ -46,15 +117,16 @@ export function resolvePgUrl(flag: string | true | undefined, env: NodeJS.Proces
   throw new ChameleonError(ErrorCodes.CONFIG, 'no PostgreSQL connection: pass --pg URL or set DATABASE_URL or PGHOST/PGDATABASE');
 }
 
-function validatePgUrl(url: string): string {
+/** `from` names where the URL came from (--pg, DATABASE_URL); the URL itself is never repeated, it may hold a password. */
+function validatePgUrl(url: string, from: string): string {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw new ChameleonError(ErrorCodes.CONFIG, 'the PostgreSQL URL is not a valid URL (postgres://user:password@host:port/database)');
+    throw new ChameleonError(ErrorCodes.CONFIG, `${from} is not a valid URL (postgres://user@host:port/database)`, { flag: from });
   }
   if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
-    throw new ChameleonError(ErrorCodes.CONFIG, `the PostgreSQL URL must start with postgres://, not ${u.protocol}//`);
+    throw new ChameleonError(ErrorCodes.CONFIG, `${from} must start with postgres://, not ${u.protocol}//`, { flag: from });
   }
   return url;
 }

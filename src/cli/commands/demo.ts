@@ -1,10 +1,7 @@
-import mysql from 'mysql2/promise';
-import { Agent } from '../../agent/agent.js';
-import { openCatalog } from '../../catalog/db.js';
-import { callControl, showStatus } from '../../catalog/control.js';
-import { installCatalog } from '../../catalog/installer.js';
+import type mysql from 'mysql2/promise';
+import type { Agent } from '../../agent/agent.js';
+import type { openCatalog } from '../../catalog/db.js';
 import { createLogger } from '../../log.js';
-import { startThrowawayPair, stopOnExit } from '../../servers/index.js';
 import type { ParsedArgs } from '../../config/resolve.js';
 import { DEMO_SCHEMA, demoRows } from '../demo-data.js';
 import { followCommand } from './control.js';
@@ -23,7 +20,14 @@ const say = (text: string): void => {
 export const demoCommand: CliCommand = {
   summary: 'throwaway servers, sample data, a live replica (Ctrl-C ends)',
   usage: '[--seconds N] [--pretty]',
+  flags: { seconds: { kind: 'seconds' }, pretty: { kind: 'boolean' } },
   async run(args: ParsedArgs) {
+    // loaded here, not at the top: the other commands start without the servers, the agent and mysql2
+    const [{ default: mysqlClient }, { Agent: AgentClass }, { openCatalog: open }, { callControl, showStatus }, { installCatalog }, { startThrowawayPair, stopOnExit }] =
+      await Promise.all([
+        import('mysql2/promise'), import('../../agent/agent.js'), import('../../catalog/db.js'), import('../../catalog/control.js'),
+        import('../../catalog/installer.js'), import('../../servers/index.js'),
+      ]);
     const secondsFlag = args.flags.get('seconds');
     const seconds = typeof secondsFlag === 'string' ? Number(secondsFlag) : Infinity;
     say('starting throwaway MariaDB (binlog on) and PostgreSQL from the local binaries...');
@@ -46,7 +50,7 @@ export const demoCommand: CliCommand = {
     process.on('SIGTERM', onSignal);
     try {
       say(`MariaDB   ${servers.mysql.url}\nPostgreSQL ${servers.pg.url}`);
-      my = await mysql.createConnection(servers.mysql.url);
+      my = await mysqlClient.createConnection(servers.mysql.url);
       await my.query('CREATE DATABASE shop CHARACTER SET utf8mb4');
       await my.query('USE shop');
       for (const stmt of [...DEMO_SCHEMA, ...demoRows()]) await my.query(stmt);
@@ -54,11 +58,11 @@ export const demoCommand: CliCommand = {
 
       await installCatalog(servers.pg.url);
       say('schema sch_chameleon installed');
-      agent = new Agent({ pgUrl: servers.pg.url, log, leaseSeconds: 10 });
+      agent = new AgentClass({ pgUrl: servers.pg.url, log, leaseSeconds: 10 });
       await agent.start();
       say('agent running\n');
 
-      cat = openCatalog(servers.pg.url, { max: 2 });
+      cat = open(servers.pg.url, { max: 2 });
       const sql = (text: string): void => say(`psql> ${text}`);
       sql(`SELECT sch_chameleon.add_source('shop', 'mysql://root@127.0.0.1:${servers.mysql.port}', '{"shop": "shop"}');`);
       await callControl(cat, 'add_source', ['shop', servers.mysql.url, '{"shop": "shop"}', '{}']);

@@ -1,4 +1,4 @@
-import type { ParsedArgs } from '../../config/resolve.js';
+import type { FlagSpecs, ParsedArgs } from '../../config/resolve.js';
 import { agentCommand } from './agent.js';
 import { installCommand } from './install.js';
 import { demoCommand } from './demo.js';
@@ -8,6 +8,8 @@ import { controlCommands } from './control.js';
 export interface CliCommand {
   summary: string;
   usage: string;
+  /** Every flag the command takes: parseArgs refuses any other. */
+  flags: FlagSpecs;
   run(args: ParsedArgs): Promise<number>;
 }
 
