@@ -18,11 +18,13 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT p_current IS NOT NULL AND NOT EXISTS (
         SELECT 1
-        FROM regexp_split_to_table(p_target, '\s*,\s*') t
+        FROM regexp_split_to_table(btrim(p_target, E' \t\r\n'), '\s*,\s*') t
         WHERE NOT EXISTS (
-            SELECT 1 FROM regexp_split_to_table(p_current, '\s*,\s*') c
+            SELECT 1 FROM regexp_split_to_table(btrim(p_current, E' \t\r\n'), '\s*,\s*') c
             WHERE split_part(c, '-', 1) = split_part(t, '-', 1)
-              AND split_part(c, '-', 3)::numeric >= split_part(t, '-', 3)::numeric))
+              -- an entry of another form (an empty position) must not fail the cast
+              AND CASE WHEN c ~ '^[0-9]+-[0-9]+-[0-9]+$' THEN split_part(c, '-', 3)::numeric END
+                  >= split_part(t, '-', 3)::numeric))
 $$;
 COMMENT ON FUNCTION sch_chameleon.fn_gtid_covered(text, text) IS 'Whether a MariaDB GTID position covers another';
 
