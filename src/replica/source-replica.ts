@@ -6,9 +6,10 @@ import { hasExtension } from '../catalog/target.js';
 import { pruneBatches } from '../catalog/batches.js';
 import { connectMysql, serverInfo } from '../mysql/connection.js';
 import { checkReplicationSettings, describeProblems } from '../mysql/preflight.js';
-import { ChameleonError, ErrorCodes, errorMessage, isTransient } from '../errors.js';
+import { ChameleonError, ErrorCodes, errorMessage } from '../errors.js';
 import { SourceReader } from './reader.js';
 import { SourceReplayer } from './replayer.js';
+import { Backoff } from './backoff.js';
 import type mysql from 'mysql2/promise';
 
 export interface SourceReplicaOptions {
@@ -21,10 +22,17 @@ export interface SourceReplicaOptions {
 }
 
 /**
+ * A reader that has run this long without failing had a working connection:
+ * its next failure is a new outage, whose backoff starts short again. An
+ * idle source writes no batch to prove it, so time has to.
+ */
+const READER_PROVEN_MS = 15_000;
+
+/**
  * Supervises one source's continuous replica: a reader (binlog → batches)
- * and a replayer (batches → target tables). The reader restarts by itself
- * from the last committed position after a read error when on_error_read is
- * continue.
+ * and a replayer (batches → target tables). After a read error the reader
+ * restarts by itself from the last committed position when on_error_read is
+ * continue; with exit the source stops in error.
  */
 export class SourceReplica {
   private reader: SourceReader | null = null;
@@ -33,7 +41,13 @@ export class SourceReplica {
   private source: Source | null = null;
   private stopping = false;
   private restarting = false;
-  private readFailures = 0;
+  /** Until start() is through, a read error fails the start rather than the running replica. */
+  private started = false;
+  private earlyReadError: Error | null = null;
+  private readonly backoff = new Backoff();
+  private readerStartedAt = 0;
+  /** Cuts a reconnect delay short when the replica stops. */
+  private wakeReconnect: (() => void) | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
   private flavor: 'mysql' | 'mariadb' = 'mariadb';
 
@@ -45,6 +59,20 @@ export class SourceReplica {
 
   /** Resolves once the reader is positioned on the binlog and the replayer runs. */
   async start(): Promise<void> {
+    try {
+      await this.startParts();
+    } catch (err) {
+      // a replayer or a reader left running by a failed start would go on
+      // writing for a replica the agent no longer supervises
+      await this.stop();
+      throw err;
+    }
+    this.started = true;
+    // the reader can fail between being positioned and start() returning
+    if (this.earlyReadError) void this.readError(this.earlyReadError);
+  }
+
+  private async startParts(): Promise<void> {
     const source = await loadSource(this.opts.cat, this.opts.sourceId);
     if (!source) throw new ChameleonError(ErrorCodes.CONFIG, `source ${this.opts.sourceId} does not exist`);
     this.source = source;
@@ -53,7 +81,6 @@ export class SourceReplica {
     this.flavor = (await serverInfo(conn)).isMariaDB ? 'mariadb' : 'mysql';
     const problems = await checkReplicationSettings(conn);
     if (problems.length > 0) {
-      await conn.end().catch(() => undefined);
       throw new ChameleonError(ErrorCodes.SOURCE_SETUP, `the MySQL server is not ready for replication: ${describeProblems(problems)}`, { source: source.name });
     }
     this.replayer = new SourceReplayer({
@@ -89,13 +116,20 @@ export class SourceReplica {
       flavor: this.flavor,
       log,
       onBatch: () => {
-        this.readFailures = 0;
+        // a committed batch: the connection reads, the outage (if any) is over
+        this.backoff.reset();
         this.replayer?.wake();
       },
       onError: (err) => void this.readError(err),
     });
     this.reader = reader;
     await reader.start();
+    if (this.stopping) {
+      // stop() ran while the stream was being positioned and could not reach it
+      await reader.stop().catch(() => undefined);
+      return;
+    }
+    this.readerStartedAt = Date.now();
     log.info('reading the binlog');
   }
 
@@ -115,32 +149,53 @@ export class SourceReplica {
 
   private async readError(err: Error): Promise<void> {
     if (this.stopping || this.restarting) return;
+    if (!this.started) {
+      this.earlyReadError ??= err;
+      return;
+    }
     const source = this.source!;
     if (err instanceof ChameleonError && err.code === ErrorCodes.LEASE_LOST) return this.fail(err);
     if (isPurged(err)) {
       return this.fail(purgedError(source.name, errorMessage(err)));
     }
-    if (source.options.on_error_read === 'exit' && !isTransient(err)) return this.fail(err);
+    if (source.options.on_error_read === 'exit') {
+      // the reader's other errors from here on are this same failure
+      this.restarting = true;
+      // its writes in flight settle first, so that the position reported is the one kept
+      await this.reader?.stop().catch(() => undefined);
+      const stopped = await this.readStopped(source, err);
+      this.restarting = false;
+      return this.fail(stopped);
+    }
     this.restarting = true;
-    this.readFailures++;
-    const delay = Math.min(30_000, 250 * 2 ** Math.min(this.readFailures, 7));
-    this.opts.log.warn({ err, delay, attempt: this.readFailures }, 'binlog read failed; resuming from the last committed batch');
+    if (Date.now() - this.readerStartedAt >= READER_PROVEN_MS) this.backoff.reset();
     try {
       await this.reader?.stop();
       this.reader = null;
+      let cause: unknown = err;
       while (!this.stopping) {
-        await new Promise((r) => setTimeout(r, delay));
+        const delay = this.backoff.next();
+        this.opts.log.warn({ err: cause, delay, attempt: this.backoff.attempt },
+          this.backoff.attempt === 1 ? 'binlog read failed; resuming from the last committed batch' : 'reconnect to MySQL failed');
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.wakeReconnect = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeReconnect = null;
         if (this.stopping) return;
         try {
           await this.conn?.end().catch(() => undefined);
           this.conn = await connectMysql(source.mysqlUrl);
+          if (this.stopping) return;
           await this.startReader();
           return;
         } catch (e) {
-          if (e instanceof ChameleonError && e.code === ErrorCodes.POSITION_PURGED) return this.fail(e);
+          if (e instanceof ChameleonError && (e.code === ErrorCodes.POSITION_PURGED || e.code === ErrorCodes.LEASE_LOST)) return this.fail(e);
           if (isPurged(e)) return this.fail(purgedError(source.name, errorMessage(e)));
-          this.readFailures++;
-          this.opts.log.warn({ err: e, attempt: this.readFailures }, 'reconnect to MySQL failed');
+          cause = e;
           await (this.reader as SourceReader | null)?.stop().catch(() => undefined);
           this.reader = null;
         }
@@ -148,6 +203,22 @@ export class SourceReplica {
     } finally {
       this.restarting = false;
     }
+  }
+
+  /**
+   * on_error_read = exit: the error the source stops with, saying where it
+   * stopped; the batches before the failure are committed and are kept.
+   */
+  private async readStopped(source: Source, err: unknown): Promise<ChameleonError> {
+    const at = await loadSource(this.opts.cat, this.opts.sourceId).catch(() => null);
+    const position = at?.readFile ? `${at.readFile}:${at.readPos}${at.readGtid ? ` (${at.readGtid})` : ''}` : 'unknown';
+    return new ChameleonError(
+      err instanceof ChameleonError ? err.code : ErrorCodes.NETWORK,
+      `reading the binlog failed: ${errorMessage(err).replace(/\.$/, '')}; on_error_read is exit, so the replica stopped ` +
+        `(read position ${position}: enable_replica then start_replica resume from there)`,
+      { source: source.name, position },
+      { cause: err },
+    );
   }
 
   /**
@@ -182,6 +253,7 @@ export class SourceReplica {
     if (this.stopping) return;
     this.stopping = true;
     if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.wakeReconnect?.();
     await this.reader?.stop().catch(() => undefined);
     await this.replayer?.stop().catch(() => undefined);
     await this.conn?.end().catch(() => undefined);
