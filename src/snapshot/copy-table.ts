@@ -207,11 +207,18 @@ async function readRows(
     ctx.onRows(encoder.rows, encoder.bytes);
     return encoder;
   };
+  // one write at a time, its figures taken when its turn comes, and none left once the rows are
+  // read: the timer's write and a range's write on two pool connections could otherwise land out
+  // of order, and show_tables would see the counts go back (or keep a smaller one after the copy)
+  let recorded: Promise<void> = Promise.resolve();
   const record = (): Promise<void> => {
-    const live = current as CopyEncoder | null;
-    return updateTable(ctx.cat, ctx.sourceId, plan.mysql.schema, plan.mysql.name, {
-      rows_copied: done.rows + (live?.rows ?? 0), bytes_copied: done.bytes + (live?.bytes ?? 0), copy_ranges: key === null ? 0 : done.ranges,
+    recorded = recorded.catch(() => undefined).then(() => {
+      const live = current as CopyEncoder | null;
+      return updateTable(ctx.cat, ctx.sourceId, plan.mysql.schema, plan.mysql.name, {
+        rows_copied: done.rows + (live?.rows ?? 0), bytes_copied: done.bytes + (live?.bytes ?? 0), copy_ranges: key === null ? 0 : done.ranges,
+      });
     });
+    return recorded;
   };
 
   const timer = setInterval(() => void record().catch(() => undefined), 1000);
@@ -239,6 +246,7 @@ async function readRows(
     return { ...done, discarded };
   } finally {
     clearInterval(timer);
+    await recorded.catch(() => undefined);
   }
 }
 
