@@ -34,6 +34,8 @@ export interface RowsDecoderSource {
   load(schema: string, table: string): Promise<void>;
   /** A DDL statement went by: table metadata may have changed. */
   invalidate(): void;
+  /** The table's engine rolls back (InnoDB); false for MyISAM and the like. Unknown tables count as transactional. */
+  transactional(schema: string, table: string): boolean;
 }
 
 export interface BinlogPosition {
@@ -96,10 +98,21 @@ interface ZongjiEvent {
 
 /** Statements logged inside a transaction that neither end it nor are DDL. */
 const IN_TRANSACTION_STATEMENT = /^(SAVEPOINT\b|ROLLBACK\s+(WORK\s+)?TO\b|RELEASE\s+SAVEPOINT\b|XA\s+END\b)/i;
+const SAVEPOINT = /^SAVEPOINT\s+(.+?)\s*$/i;
+const ROLLBACK_TO = /^ROLLBACK\s+(?:WORK\s+)?TO\s+(?:SAVEPOINT\s+)?(.+?)\s*$/i;
+const RELEASE = /^RELEASE\s+SAVEPOINT\s+(.+?)\s*$/i;
+
+/** A savepoint name as MySQL compares them: unquoted, case-insensitive. */
+function savepointName(raw: string): string {
+  const m = /^`((?:[^`]|``)*)`$/.exec(raw);
+  return (m ? m[1].replace(/``/g, '`') : raw).toLowerCase();
+}
 
 export class BinlogStream extends EventEmitter<BinlogStreamEvents> {
   private zongji: ZongJi | null = null;
   private current: RowChange[] = [];
+  /** Savepoints of the open transaction: how many of its changes came before each. */
+  private savepoints = new Map<string, number>();
   private currentBytes = 0;
   private inTransaction = false;
   private file: string;
@@ -277,7 +290,7 @@ export class BinlogStream extends EventEmitter<BinlogStreamEvents> {
         if (/^BEGIN$/i.test(query) || /^XA START/i.test(query)) {
           this.beginTransaction();
         } else if (this.inTransaction && IN_TRANSACTION_STATEMENT.test(query)) {
-          // savepoints live inside the transaction: the binlog already holds only the rows that stayed
+          this.savepoint(query);
           return;
         } else if (/^COMMIT$/i.test(query) || /^XA COMMIT/i.test(query) || (this.inTransaction && /^XA PREPARE/i.test(query))) {
           // an XA transaction's rows are logged at its PREPARE: applied then, as MySQL's own replicas do
@@ -300,7 +313,37 @@ export class BinlogStream extends EventEmitter<BinlogStreamEvents> {
     }
   }
 
+  /**
+   * Savepoints live inside the transaction. Usually the binlog holds only
+   * the rows that stayed and no ROLLBACK TO at all; but when the
+   * transaction also changed a non-transactional table (MyISAM), MariaDB
+   * logs every row and then the ROLLBACK TO: the rows of transactional
+   * tables since the savepoint are then undone here, those of the others
+   * stay, as they stayed in MySQL.
+   */
+  private savepoint(query: string): void {
+    let m = SAVEPOINT.exec(query);
+    if (m) {
+      this.savepoints.set(savepointName(m[1]), this.current.length);
+      return;
+    }
+    m = ROLLBACK_TO.exec(query);
+    if (m) {
+      const at = this.savepoints.get(savepointName(m[1]));
+      if (at === undefined) return;
+      const rows = this.opts.rows;
+      const kept = this.current.slice(at).filter((c) => rows !== undefined && !rows.transactional(c.schema, c.table));
+      this.current = this.current.slice(0, at).concat(kept);
+      // savepoints set after this one are gone; this one stays, now at the end of what is kept
+      for (const [name, pos] of this.savepoints) if (pos > at) this.savepoints.delete(name);
+      return;
+    }
+    m = RELEASE.exec(query);
+    if (m) this.savepoints.delete(savepointName(m[1]));
+  }
+
   private beginTransaction(): void {
+    this.savepoints.clear();
     this.current = [];
     this.currentBytes = 0;
     this.inTransaction = true;

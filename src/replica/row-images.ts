@@ -12,7 +12,11 @@ interface TableShape {
   columns: Map<string, { pgName: string; map: ColumnMapping; column: MysqlColumn }>;
   /** MySQL names of the primary key; empty when the table has none. */
   key: string[];
+  /** The engine rolls back: MyISAM, MEMORY, Aria, ARCHIVE, CSV and the like do not. */
+  transactional: boolean;
 }
+
+const TRANSACTIONAL_ENGINES = new Set(['innodb', 'xtradb', 'rocksdb', 'tokudb', 'ndbcluster', 'ndb']);
 
 export type { ImageResult } from '../binlog/stream.js';
 
@@ -55,6 +59,10 @@ export class RowImager implements RowsDecoderSource {
     return built;
   }
 
+  transactional(schema: string, table: string): boolean {
+    return this.shapes.get(`${schema}.${table}`)?.transactional ?? true;
+  }
+
   async load(schema: string, table: string): Promise<void> {
     const key = `${schema}.${table}`;
     if (this.shapes.has(key)) return;
@@ -62,7 +70,7 @@ export class RowImager implements RowsDecoderSource {
     const tables = await readTables(this.conn, [schema]);
     for (const t of tables) {
       const k = `${t.schema}.${t.name}`;
-      if (!this.shapes.has(k)) this.shapes.set(k, this.shapeOf(k, t.columns, t.primaryKey));
+      if (!this.shapes.has(k)) this.shapes.set(k, this.shapeOf(k, t.columns, t.primaryKey, t.engine));
     }
     if (!this.shapes.has(key)) this.shapes.set(key, null);
     this.lastDecoders.get(schema)?.delete(table);
@@ -88,7 +96,7 @@ export class RowImager implements RowsDecoderSource {
     for (const [schema, names] of missing) {
       for (const name of names) {
         const t = tables.find((x) => x.schema === schema && x.name === name);
-        this.shapes.set(`${schema}.${name}`, t ? this.shapeOf(`${schema}.${name}`, t.columns, t.primaryKey) : null);
+        this.shapes.set(`${schema}.${name}`, t ? this.shapeOf(`${schema}.${name}`, t.columns, t.primaryKey, t.engine) : null);
       }
     }
   }
@@ -104,12 +112,13 @@ export class RowImager implements RowsDecoderSource {
     }
   }
 
-  private shapeOf(key: string, columns: MysqlColumn[], primaryKey: string[]): TableShape {
+  private shapeOf(key: string, columns: MysqlColumn[], primaryKey: string[], engine: string | null): TableShape {
     const ctx = this.context(key);
     const names = pgColumnNames(columns.map((c) => c.name));
     return {
       columns: new Map(columns.map((c, i) => [c.name, { pgName: names[i], map: mapColumn(c, ctx), column: c }])),
       key: primaryKey,
+      transactional: engine === null || TRANSACTIONAL_ENGINES.has(engine.toLowerCase()),
     };
   }
 
