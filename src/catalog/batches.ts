@@ -233,8 +233,28 @@ export async function replayNext(pool: pg.Pool, sourceId: string, agentId: strin
   }
 }
 
-/** Records a replay failure outside the failed transaction (on_error_replay = exit). */
+/**
+ * Records a replay failure outside the failed transaction (on_error_replay =
+ * exit). The decoder's message names the batch and event at fault ("replay
+ * of db.t failed at batch B event E: ..."), and nothing of that batch was
+ * applied, so its log row is still there: the record gets the table, the
+ * binlog position and the row image from it, the statement from the detail.
+ */
 export async function recordReplayError(pool: pg.Pool, sourceId: string, message: string, detail: string | null, sqlstate: string | null): Promise<void> {
+  const at = /failed at batch (\d+) event (\d+)/.exec(message);
+  const statement = detail ? (/; statement: ([\s\S]*)$/.exec(detail)?.[1] ?? detail) : null;
+  const res = at
+    ? await pool.query(
+        `INSERT INTO sch_chameleon.t_errors (source_id, mysql_schema, mysql_table, batch_id, event_seq,
+                                             binlog_file, binlog_pos, statement, row_image, sqlstate, message)
+         SELECT $1, l.mysql_schema, l.mysql_table, l.batch_id, l.event_seq, l.tx_file, l.tx_pos,
+                $4, coalesce(l.row_after, l.row_before), $5, $6
+           FROM sch_chameleon.t_log_events l
+          WHERE l.batch_id = $2 AND l.event_seq = $3`,
+        [sourceId, at[1], at[2], statement, sqlstate, message],
+      )
+    : null;
+  if (res && res.rowCount) return;
   await pool.query(
     `INSERT INTO sch_chameleon.t_errors (source_id, statement, sqlstate, message) VALUES ($1, $2, $3, $4)`,
     [sourceId, detail, sqlstate, message],

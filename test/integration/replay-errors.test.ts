@@ -83,11 +83,13 @@ test('on_error_replay exit: the source stops in error, nothing of the failing ba
   }
   assert.equal(status.status, 'error');
   assert.match(status.last_error, /small_v/);
-  const errors = await pool.query("SELECT sqlstate, message, statement FROM sch_chameleon.show_errors() WHERE source = 'stop'");
+  const errors = await pool.query("SELECT sqlstate, message, statement, mysql_table, row_image FROM sch_chameleon.show_errors() WHERE source = 'stop'");
   assert.equal(errors.rows.length, 1);
   assert.equal(errors.rows[0].sqlstate, '23514');
   assert.match(errors.rows[0].message, /replay of .*bad failed/);
-  assert.match(errors.rows[0].statement, /row: \{"v": 1000, "id": 2\}; statement: .*INSERT INTO "?stop"?\."?bad"?/);
+  assert.match(errors.rows[0].statement, /INSERT INTO "?stop"?\."?bad"?/);
+  assert.equal(errors.rows[0].mysql_table, 'bad');
+  assert.deepEqual(errors.rows[0].row_image, { v: 1000, id: 2 });
   const good = await sql1<{ v: number }>(pool, 'SELECT v FROM stop.good WHERE id = 1');
   assert.notEqual(good.v, 99, 'the failing transaction is not half applied');
   await assert.rejects(pool.query("SELECT sch_chameleon.start_replica('stop')"), /is in error/);

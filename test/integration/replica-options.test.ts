@@ -493,11 +493,16 @@ test('on_error_replay exit: the failing transaction and every later one stay una
     'nothing of T (v = 77) and nothing after it (id 20, v = 3 of id 2)');
   assert.deepEqual((await pool.query('SELECT id, v FROM ex.bad ORDER BY id')).rows, [{ id: 1, v: 1 }]);
   assert.deepEqual(await pendingBatches(id), { batches: 3, events: 5, logRows: 5 }, 'the three batches wait, whole');
-  const errors = await pool.query("SELECT sqlstate, message, statement FROM sch_chameleon.show_errors() WHERE source = 'ex'");
+  const errors = await pool.query(
+    "SELECT sqlstate, message, statement, mysql_schema, mysql_table, binlog_position, row_image FROM sch_chameleon.show_errors() WHERE source = 'ex'");
   assert.equal(errors.rows.length, 1);
   assert.equal(errors.rows[0].sqlstate, '23514');
   assert.match(errors.rows[0].message, /replay of .*\.bad failed/);
-  assert.match(errors.rows[0].statement, /^row: \{"v": 500, "id": 3\}; statement: .*INSERT INTO "?ex"?\."?bad"?/);
+  assert.match(errors.rows[0].statement, /^(?!row:).*INSERT INTO "?ex"?\."?bad"?/);
+  assert.equal(errors.rows[0].mysql_table, 'bad');
+  assert.ok(errors.rows[0].mysql_schema, 'the error names the MySQL database');
+  assert.match(errors.rows[0].binlog_position ?? '', /^[^:]+:\d+$/);
+  assert.deepEqual(errors.rows[0].row_image, { v: 500, id: 3 });
   assert.deepEqual(Object.values(await tableStates(pool, 'ex')).map((t) => t.state), ['replicating', 'replicating'], 'exit excludes no table');
 
   await pool.query('ALTER TABLE ex.bad DROP CONSTRAINT small_v');
