@@ -1,7 +1,8 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Agent } from '../../src/agent/agent.js';
-import { replicaTestEnv, startAgentProcess, startInProcessAgent, sql1, tableRows, waitCaughtUp, type ReplicaTestEnv } from '../harness/replica.js';
+import { replicaTestEnv, startInProcessAgent, sql1, tableRows, waitCaughtUp, type ReplicaTestEnv } from '../harness/replica.js';
+// agents killed during a stream of transactions: replica-kill.test.ts
 
 let env: ReplicaTestEnv;
 let agent: Agent | null = null;
@@ -138,44 +139,4 @@ test('agent stopped, source changed, agent restarted: the replica resumes by its
   await assertSame(ITEMS);
   await assertSame(ACCOUNTS);
   assert.equal((await sql1<{ status: string }>(pool, 'SELECT status FROM sch_chameleon.show_status()')).status, 'running');
-});
-
-test('agent SIGKILLed during a stream of transactions, restarted: nothing lost, nothing doubled', async () => {
-  const pool = env.pg.pool;
-  const c = env.my.conn;
-  await agent!.stop();
-  agent = null;
-  let proc = startAgentProcess(env.pg.url);
-  let stopWriting = false;
-  let txs = 0;
-  const writer = (async () => {
-    while (!stopWriting) {
-      const from = (txs % 20) + 1;
-      const to = ((txs + 7) % 20) + 1;
-      await c.query('START TRANSACTION');
-      await c.query('UPDATE accounts SET balance = balance - 3 WHERE id = ?', [from]);
-      await c.query('UPDATE accounts SET balance = balance + 3 WHERE id = ?', [to]);
-      await c.query('INSERT INTO items (name, qty) VALUES (?, ?)', [`stream ${txs}`, txs]);
-      if (txs % 4 === 0) await c.query('DELETE FROM items WHERE name = ?', [`stream ${txs - 2}`]);
-      await c.query('COMMIT');
-      txs++;
-    }
-  })();
-  for (let round = 0; round < 3; round++) {
-    await new Promise((r) => setTimeout(r, 700 + round * 300));
-    await proc.kill();
-    await new Promise((r) => setTimeout(r, 300));
-    proc = startAgentProcess(env.pg.url);
-  }
-  stopWriting = true;
-  await writer;
-  assert.ok(txs > 50, `source transactions written: ${txs}`);
-  await waitCaughtUp(c, pool, 'shop', '90 seconds');
-  await assertSame(ITEMS);
-  await assertSame(ACCOUNTS);
-  const total = await sql1<{ sum: string }>(pool, 'SELECT sum(balance) FROM shop.accounts');
-  assert.equal(Number(total.sum), 20 * 1000 + 20 + 0, 'transfers keep the total');
-  const code = await proc.stop();
-  assert.equal(code, 0, proc.output().slice(-2000));
-  agent = await startInProcessAgent(env.pg.url);
 });
