@@ -107,6 +107,10 @@ export async function updateTable(
     copy_started_at: Date | null;
     copy_finished_at: Date | null;
     copy_ranges: number;
+    copy_file: string | null;
+    copy_pos: string | null;
+    copy_gtid: string | null;
+    copy_command: string | null;
   }>,
 ): Promise<void> {
   await cat.db
@@ -116,6 +120,16 @@ export async function updateTable(
     .where('mysql_schema', '=', mysqlSchema)
     .where('mysql_table', '=', mysqlTable)
     .execute();
+}
+
+export async function getTable(cat: Catalog, sourceId: string, mysqlSchema: string, mysqlTable: string) {
+  return cat.db
+    .selectFrom('sch_chameleon.t_tables')
+    .selectAll()
+    .where('source_id', '=', sourceId)
+    .where('mysql_schema', '=', mysqlSchema)
+    .where('mysql_table', '=', mysqlTable)
+    .executeTakeFirst();
 }
 
 export async function listTables(cat: Catalog, sourceId: string) {

@@ -20,6 +20,32 @@ export async function recreateLoadingSchema(pool: pg.Pool, schema: string): Prom
   await pool.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
 }
 
+/**
+ * The loading schema emptied of everything but the tables named in `keep`
+ * (ranged copies an interrupted run left there, which the run resumes);
+ * with nothing to keep, dropped and created again.
+ */
+export async function clearLoadingSchema(pool: pg.Pool, schema: string, keep: string[]): Promise<void> {
+  if (keep.length === 0) {
+    await recreateLoadingSchema(pool, schema);
+    return;
+  }
+  await pool.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+  // sequences a table owns (identity, OWNED BY) go with it; only ownerless ones are left to drop
+  const res = await pool.query<{ name: string; kind: string }>(
+    `SELECT c.relname AS name, c.relkind::text AS kind
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'S') AND NOT (c.relname = ANY($2::text[]))
+        AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                                               AND d.objid = c.oid AND d.deptype IN ('a', 'i')))
+      ORDER BY c.relkind DESC, c.relname`,
+    [schema, keep],
+  );
+  for (const r of res.rows) {
+    await pool.query(`DROP ${r.kind === 'S' ? 'SEQUENCE' : 'TABLE'} IF EXISTS ${qualified(schema, r.name)} CASCADE`);
+  }
+}
+
 export async function dropSchemaIfExists(pool: pg.Pool, schema: string): Promise<void> {
   await pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
 }
@@ -48,6 +74,43 @@ export async function copyLinesOn(client: pg.PoolClient, schema: string, table: 
 export async function tableExists(pool: pg.Pool, schema: string, table: string): Promise<boolean> {
   const res = await pool.query('SELECT to_regclass($1) IS NOT NULL AS found', [qualified(schema, table)]);
   return res.rows[0].found === true;
+}
+
+export async function tableComment(pool: pg.Pool, schema: string, table: string): Promise<string | null> {
+  const res = await pool.query<{ comment: string | null }>(
+    "SELECT obj_description(to_regclass($1), 'pg_class') AS comment",
+    [qualified(schema, table)],
+  );
+  return res.rows[0]?.comment ?? null;
+}
+
+export async function setTableComment(pool: pg.Pool, schema: string, table: string, comment: string | null): Promise<void> {
+  await pool.query(`COMMENT ON TABLE ${qualified(schema, table)} IS ${comment === null ? 'NULL' : quoteLiteral(comment)}`);
+}
+
+/** Rows of a table and the largest value of an integer column, as text (null when the table is empty). */
+export async function integerExtent(pool: pg.Pool, schema: string, table: string, column: string): Promise<{ rows: number; max: string | null }> {
+  const res = await pool.query<{ rows: string; max: string | null }>(
+    `SELECT count(*) AS rows, max(${quoteIdent(column)})::text AS max FROM ${qualified(schema, table)}`,
+  );
+  return { rows: Number(res.rows[0].rows), max: res.rows[0].max };
+}
+
+/** Drops a table's constraints that own an index (primary key, unique) and its other indexes. */
+export async function dropIndexes(pool: pg.Pool, schema: string, table: string): Promise<void> {
+  const res = await pool.query<{ name: string; constraint: string | null }>(
+    `SELECT c.relname AS name, k.conname AS constraint
+       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+       LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid AND k.conrelid = i.indrelid
+      WHERE i.indrelid = $1::regclass
+      ORDER BY c.relname`,
+    [qualified(schema, table)],
+  );
+  for (const r of res.rows) {
+    await pool.query(r.constraint !== null
+      ? `ALTER TABLE ${qualified(schema, table)} DROP CONSTRAINT IF EXISTS ${quoteIdent(r.constraint)}`
+      : `DROP INDEX IF EXISTS ${qualified(schema, r.name)}`);
+  }
 }
 
 export async function hasExtension(pool: pg.Pool, name: string): Promise<boolean> {

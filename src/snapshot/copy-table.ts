@@ -3,8 +3,8 @@ import type pg from 'pg';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../log.js';
 import type { Catalog } from '../catalog/db.js';
-import { copyLines, copyLinesOn, InPlaceReload, runStatements, swapLoadedTable, tableExists, type CopyRecord } from '../catalog/target.js';
-import { recordDiscardedRows, startTableCopy, updateTable } from '../catalog/tables.js';
+import { copyLines, copyLinesOn, InPlaceReload, runStatements, setTableComment, swapLoadedTable, tableExists, type CopyRecord } from '../catalog/target.js';
+import { getTable, recordDiscardedRows, startTableCopy, updateTable } from '../catalog/tables.js';
 import { quoteMysqlIdent } from '../mysql/type-map.js';
 import { qualified } from '../ddl/identifiers.js';
 import { ChameleonError, ErrorCodes } from '../errors.js';
@@ -13,6 +13,7 @@ import { streamCopyText } from './copy-stream.js';
 import { copyFields } from './copy-text.js';
 import { openSnapshot, type Coordinates } from './snapshot-point.js';
 import { rangeKey, type TablePlan } from './plan.js';
+import { interruptedCopy, resumableKey, resumeMark, resumePoint, type InterruptedRow, type RangeResume } from './range-resume.js';
 
 export interface CopyContext {
   cat: Catalog;
@@ -71,9 +72,11 @@ interface RowsRead {
 export async function copyTable(conn: mysql.Connection, plan: TablePlan, ctx: CopyContext): Promise<CopyResult> {
   const log = ctx.log.child({ table: plan.key });
   const started = Date.now();
+  // read before startTableCopy resets its counters: a resumed copy goes on from an interrupted attempt's
+  const before = await getTable(ctx.cat, ctx.sourceId, plan.mysql.schema, plan.mysql.name);
   await startTableCopy(ctx.cat, ctx.sourceId, plan.mysql.schema, plan.mysql.name);
   const inPlace = ctx.keepExisting && (await tableExists(ctx.pool, plan.pgSchema, plan.pgTable));
-  const res = inPlace ? await reloadInPlace(conn, plan, ctx) : await loadAndSwap(conn, plan, ctx, log);
+  const res = inPlace ? await reloadInPlace(conn, plan, ctx) : await loadAndSwap(conn, plan, ctx, log, before);
   log.info(
     { rows: res.rows, bytes: res.bytes, discarded: res.discarded, ranges: res.ranges, inPlace, ms: Date.now() - started,
       position: `${res.coordinates.file}:${res.coordinates.pos}` },
@@ -98,23 +101,45 @@ function copyRecord(plan: TablePlan, ctx: CopyContext, coordinates: Coordinates,
   };
 }
 
-async function loadAndSwap(conn: mysql.Connection, plan: TablePlan, ctx: CopyContext, log: Logger): Promise<CopyResult> {
+async function loadAndSwap(conn: mysql.Connection, plan: TablePlan, ctx: CopyContext, log: Logger, before: InterruptedRow | undefined): Promise<CopyResult> {
   const ddl = plan.ddl.inSchema(ctx.loadingSchema);
-  await runStatements(ctx.pool, [`DROP TABLE IF EXISTS ${qualified(ctx.loadingSchema, plan.pgTable)}`, ddl.createTable]);
   const columns = plan.columns.filter((c) => !c.map.generated).map((c) => c.pgName);
+  const first = ctx.withData ? await interruptedCopy(ctx.pool, ctx.loadingSchema, plan, before, ctx.commandId) : null;
+  const resume = first ? await resumePoint(ctx.pool, ctx.loadingSchema, plan, before!, first, ctx.rangeRows) : null;
+  // a ranged copy that an interruption could leave with ranges landed: marked so that the next attempt may resume it
+  const resumable = resume === null && ctx.withData && ctx.commandId !== null
+    && rangeKey(plan, ctx.rangeRows) !== null && resumableKey(plan) !== null;
+  if (resume) {
+    log.info({ after: resume.after, rows: resume.rows, ranges: resume.ranges, position: `${resume.coordinates.file}:${resume.coordinates.pos}` },
+      'resuming the interrupted copy past the ranges already loaded');
+  } else {
+    await runStatements(ctx.pool, [`DROP TABLE IF EXISTS ${qualified(ctx.loadingSchema, plan.pgTable)}`, ddl.createTable]);
+  }
 
   // The table is 'copying' (startTableCopy), so a replica of the source
   // that runs meanwhile keeps its events in the log rather than apply them
   // to the table being replaced; its other tables go on replicating.
-  const coordinates = await openSnapshot(conn, ctx.isMariaDB, { table: plan.mysql, connect: ctx.connect, log });
+  const snapshot = await openSnapshot(conn, ctx.isMariaDB, { table: plan.mysql, connect: ctx.connect, log });
+  // Kept before any range lands: an attempt that resumes this copy records
+  // them for the whole table, as the oldest snapshot of its rows. The mark
+  // comes after them, so that it never vouches for an older attempt's.
+  if (resumable) {
+    await updateTable(ctx.cat, ctx.sourceId, plan.mysql.schema, plan.mysql.name, {
+      copy_file: snapshot.file, copy_pos: snapshot.pos, copy_gtid: snapshot.gtid, copy_command: ctx.commandId,
+    });
+    await setTableComment(ctx.pool, ctx.loadingSchema, plan.pgTable, resumeMark(plan, ctx.loadingSchema));
+  }
+  const coordinates = resume?.coordinates ?? snapshot;
   const read = await inSnapshot(conn, () =>
     ctx.withData
-      ? readRows(conn, plan, ctx, (lines) => copyLines(ctx.pool, ctx.loadingSchema, plan.pgTable, columns, lines))
+      ? readRows(conn, plan, ctx, (lines) => copyLines(ctx.pool, ctx.loadingSchema, plan.pgTable, columns, lines), resume)
       : Promise.resolve({ rows: 0, bytes: 0, discarded: 0, ranges: 0 }),
   );
   await ctx.checkCancelled();
   await runStatements(ctx.pool, ddl.indexes);
   await runStatements(ctx.pool, ddl.identityRestart);
+  // the mark goes only now, so that an index build cut short still resumes; it must not reach the target table
+  if (resumable || resume) await setTableComment(ctx.pool, ctx.loadingSchema, plan.pgTable, null);
   await runStatements(ctx.pool, ddl.comments);
   for (const skipped of ddl.skippedIndexes) log.warn({ index: skipped.name, reason: skipped.reason }, 'index not created');
   // The swap applies the kept events: no decoder call may run alongside it,
@@ -179,20 +204,24 @@ async function inSnapshot<T>(conn: mysql.Connection, reads: () => Promise<T>): P
  * than copy_range_rows with an integer key, in key ranges read one after the
  * other in the same snapshot. A range is a short query, so MySQL never holds
  * a result open while PostgreSQL is slow to take it (net_write_timeout), and
- * each range's rows land in one COPY and are recorded as done.
+ * each range's rows land in one COPY and are recorded as done. A resumed
+ * copy counts the ranges already loaded and reads past them, by ranges
+ * whatever the table's size now.
  */
 async function readRows(
   conn: mysql.Connection,
   plan: TablePlan,
   ctx: CopyContext,
   copy: (lines: Readable) => Promise<number>,
+  resume: RangeResume | null = null,
 ): Promise<RowsRead> {
   const from = `${quoteMysqlIdent(plan.mysql.schema)}.${quoteMysqlIdent(plan.mysql.name)}`;
-  const key = rangeKey(plan, ctx.rangeRows);
+  const key = resume?.key ?? rangeKey(plan, ctx.rangeRows);
   const layout = copyLayout(plan.columns, key);
   const core = (conn as unknown as { connection: import('mysql2').Connection }).connection;
   let discarded = 0;
-  const done = { rows: 0, bytes: 0, ranges: 0 };
+  const done = { rows: resume?.rows ?? 0, bytes: resume?.bytes ?? 0, ranges: resume?.ranges ?? 0 };
+  if (resume) ctx.onRows(resume.rows, resume.bytes);
   let current: CopyEncoder | null = null;
 
   const copyQuery = async (sql: string): Promise<CopyEncoder> => {
@@ -222,13 +251,14 @@ async function readRows(
   };
 
   const timer = setInterval(() => void record().catch(() => undefined), 1000);
+  if (resume) void record().catch(() => undefined);
   try {
     if (key === null) {
       await copyQuery(`SELECT ${layout.select} FROM ${from}`);
       return { ...done, ranges: 0, discarded };
     }
     const k = quoteMysqlIdent(key);
-    let after: string | null = null;
+    let after: string | null = resume?.after ?? null;
     for (;;) {
       const encoder = await copyQuery(
         `SELECT ${layout.select} FROM ${from}${after !== null ? ` WHERE ${k} > ${after}` : ''} ORDER BY ${k} LIMIT ${ctx.rangeRows}`,

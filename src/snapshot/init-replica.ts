@@ -3,14 +3,15 @@ import type { Logger } from '../log.js';
 import type { Catalog } from '../catalog/db.js';
 import type { Source } from '../catalog/sources.js';
 import { resetPositions, setSourceStatus } from '../catalog/sources.js';
-import { earliestCopyPosition, forgetTablesExcept, listTables, registerTables, updateTable } from '../catalog/tables.js';
-import { dropSchemaIfExists, ensureSchema, hasExtension, recreateLoadingSchema, tableExists } from '../catalog/target.js';
+import { earliestCopyPosition, forgetTablesExcept, listTables, registerTables, updateTable, type TableEntry } from '../catalog/tables.js';
+import { clearLoadingSchema, dropSchemaIfExists, ensureSchema, hasExtension, tableExists } from '../catalog/target.js';
 import { connectMysql, serverInfo } from '../mysql/connection.js';
 import { readTables } from '../mysql/metadata.js';
 import { checkReplicationSettings, describeProblems } from '../mysql/preflight.js';
 import { ChameleonError, ErrorCodes, errorMessage, isTransient } from '../errors.js';
 import { copyTable } from './copy-table.js';
 import { copyJobs, loadingSchemaName, planTables, selectTables, splitTableName, type TablePlan } from './plan.js';
+import { interruptedCopy } from './range-resume.js';
 import { binlogStatus, type Coordinates } from './snapshot-point.js';
 import { parseSize } from './copy-text.js';
 
@@ -95,19 +96,28 @@ export async function runSnapshot(run: SnapshotRun): Promise<SnapshotProgress> {
     else toCopy.push(plan);
   }
   if (kept.length > 0) log.info({ kept: kept.map((p) => p.key) }, 'resuming: tables copied by the interrupted run are kept');
-  await withReplayHeld(run, () => registerTables(
-    cat,
-    source.id,
-    toCopy.map((p) => ({
-      mysqlSchema: p.mysql.schema,
-      mysqlTable: p.mysql.name,
-      pgSchema: p.pgSchema,
-      pgTable: p.pgTable,
-      pkColumns: p.mysql.primaryKey.map((k) => p.columns.find((c) => c.col.name === k)!.pgName),
-      rowsEstimate: p.mysql.rowsEstimate,
-    })),
-    { reset: full },
-  ));
+  // ranged copies the interrupted run left midway: their loaded ranges and
+  // their first snapshot's coordinates stay for the copy to resume
+  const resumed = new Set<TablePlan>();
+  if (run.withData) {
+    for (const plan of toCopy) {
+      const row = known.get(`${plan.mysql.schema}\u0000${plan.mysql.name}`);
+      if (await interruptedCopy(cat.pool, loadingSchemaName(source.id), plan, row, run.commandId)) resumed.add(plan);
+    }
+  }
+  if (resumed.size > 0) log.info({ tables: [...resumed].map((p) => p.key) }, 'resuming: ranged copies interrupted midway go on past their loaded ranges');
+  const entry = (p: TablePlan): TableEntry => ({
+    mysqlSchema: p.mysql.schema,
+    mysqlTable: p.mysql.name,
+    pgSchema: p.pgSchema,
+    pgTable: p.pgTable,
+    pkColumns: p.mysql.primaryKey.map((k) => p.columns.find((c) => c.col.name === k)!.pgName),
+    rowsEstimate: p.mysql.rowsEstimate,
+  });
+  await withReplayHeld(run, async () => {
+    await registerTables(cat, source.id, toCopy.filter((p) => !resumed.has(p)).map(entry), { reset: full });
+    await registerTables(cat, source.id, [...resumed].map(entry), { reset: false });
+  });
   const targetSchemas = new Set(plans.map((p) => p.pgSchema));
   if (full) for (const s of Object.values(source.schemaMappings)) targetSchemas.add(s);
   for (const schema of targetSchemas) await ensureSchema(cat.pool, schema);
@@ -124,7 +134,7 @@ export async function runSnapshot(run: SnapshotRun): Promise<SnapshotProgress> {
     bytes_copied: keptRows.reduce((n, r) => n + Number(r.bytes_copied), 0),
   };
   await run.progress(progress);
-  await copyTables(run, toCopy, progress, isMariaDB);
+  await copyTables(run, toCopy, progress, isMariaDB, [...resumed].map((p) => p.pgTable));
 
   if (!run.withData) {
     // copy_schema leaves the replica where it was
@@ -205,11 +215,11 @@ async function planScope(
   return { plans, missing };
 }
 
-async function copyTables(run: SnapshotRun, plans: TablePlan[], progress: SnapshotProgress, isMariaDB: boolean): Promise<void> {
+async function copyTables(run: SnapshotRun, plans: TablePlan[], progress: SnapshotProgress, isMariaDB: boolean, resumed: string[]): Promise<void> {
   const { cat, source, log } = run;
   if (plans.length === 0) return;
   const loadingSchema = loadingSchemaName(source.id);
-  await recreateLoadingSchema(cat.pool, loadingSchema);
+  await clearLoadingSchema(cat.pool, loadingSchema, resumed);
   const memory = parseSize(source.options.copy_max_memory);
   const jobs = Math.max(1, Math.min(copyJobs(source.options.copy_jobs), plans.length));
   log.info({ copy_jobs: source.options.copy_jobs, jobs, tables: plans.length }, 'copying tables');

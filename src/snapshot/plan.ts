@@ -85,7 +85,12 @@ const MYSQL_INTEGERS = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'inte
  * cheaply, and only a table larger than one range gains from them.
  */
 export function rangeKey(plan: TablePlan, rangeRows: number): string | null {
-  if (plan.mysql.primaryKey.length !== 1 || plan.mysql.rowsEstimate <= rangeRows) return null;
+  return plan.mysql.rowsEstimate > rangeRows ? integerKey(plan) : null;
+}
+
+/** The table's primary key when it is a single integer column, whatever the table's size; else null. */
+export function integerKey(plan: TablePlan): string | null {
+  if (plan.mysql.primaryKey.length !== 1) return null;
   const col = plan.mysql.columns.find((c) => c.name === plan.mysql.primaryKey[0]);
   return col && MYSQL_INTEGERS.has(col.dataType) ? col.name : null;
 }
