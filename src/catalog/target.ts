@@ -46,6 +46,15 @@ export async function clearLoadingSchema(pool: pg.Pool, schema: string, keep: st
   }
 }
 
+/** Drops the schemas whose names start with prefix, but those in keep. */
+export async function dropSchemasLike(pool: pg.Pool, prefix: string, keep: string[]): Promise<void> {
+  const res = await pool.query<{ name: string }>(
+    'SELECT nspname AS name FROM pg_namespace WHERE starts_with(nspname, $1) AND NOT (nspname = ANY($2::text[]))',
+    [prefix, keep],
+  );
+  for (const r of res.rows) await dropSchemaIfExists(pool, r.name);
+}
+
 export async function dropSchemaIfExists(pool: pg.Pool, schema: string): Promise<void> {
   await pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
 }

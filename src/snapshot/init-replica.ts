@@ -4,13 +4,13 @@ import type { Catalog } from '../catalog/db.js';
 import type { Source } from '../catalog/sources.js';
 import { resetPositions, setSourceStatus } from '../catalog/sources.js';
 import { earliestCopyPosition, forgetTablesExcept, listTables, registerTables, updateTable, type TableEntry } from '../catalog/tables.js';
-import { clearLoadingSchema, dropSchemaIfExists, ensureSchema, hasExtension, tableExists } from '../catalog/target.js';
+import { clearLoadingSchema, dropSchemaIfExists, dropSchemasLike, ensureSchema, hasExtension, tableExists } from '../catalog/target.js';
 import { connectMysql, serverInfo } from '../mysql/connection.js';
 import { readTables } from '../mysql/metadata.js';
 import { checkReplicationSettings, describeProblems } from '../mysql/preflight.js';
 import { ChameleonError, ErrorCodes, errorMessage, isTransient } from '../errors.js';
 import { copyTable } from './copy-table.js';
-import { copyJobs, loadingSchemaName, planTables, selectTables, splitTableName, type TablePlan } from './plan.js';
+import { copyJobs, loadingSchemaName, loadingSchemaPrefix, planTables, selectTables, splitTableName, type TablePlan } from './plan.js';
 import { interruptedCopy } from './range-resume.js';
 import { binlogStatus, type Coordinates } from './snapshot-point.js';
 import { parseSize } from './copy-text.js';
@@ -102,7 +102,7 @@ export async function runSnapshot(run: SnapshotRun): Promise<SnapshotProgress> {
   if (run.withData) {
     for (const plan of toCopy) {
       const row = known.get(`${plan.mysql.schema}\u0000${plan.mysql.name}`);
-      if (await interruptedCopy(cat.pool, loadingSchemaName(source.id), plan, row, run.commandId)) resumed.add(plan);
+      if (await interruptedCopy(cat.pool, loadingSchemaName(source.id, plan.pgSchema), plan, row, run.commandId)) resumed.add(plan);
     }
   }
   if (resumed.size > 0) log.info({ tables: [...resumed].map((p) => p.key) }, 'resuming: ranged copies interrupted midway go on past their loaded ranges');
@@ -134,7 +134,7 @@ export async function runSnapshot(run: SnapshotRun): Promise<SnapshotProgress> {
     bytes_copied: keptRows.reduce((n, r) => n + Number(r.bytes_copied), 0),
   };
   await run.progress(progress);
-  await copyTables(run, toCopy, progress, isMariaDB, [...resumed].map((p) => p.pgTable));
+  await copyTables(run, toCopy, progress, isMariaDB, resumed);
 
   if (!run.withData) {
     // copy_schema leaves the replica where it was
@@ -215,11 +215,17 @@ async function planScope(
   return { plans, missing };
 }
 
-async function copyTables(run: SnapshotRun, plans: TablePlan[], progress: SnapshotProgress, isMariaDB: boolean, resumed: string[]): Promise<void> {
+async function copyTables(run: SnapshotRun, plans: TablePlan[], progress: SnapshotProgress, isMariaDB: boolean, resumed: Set<TablePlan>): Promise<void> {
   const { cat, source, log } = run;
   if (plans.length === 0) return;
-  const loadingSchema = loadingSchemaName(source.id);
-  await clearLoadingSchema(cat.pool, loadingSchema, resumed);
+  const loadingSchemas = [...new Set(plans.map((p) => loadingSchemaName(source.id, p.pgSchema)))];
+  // loading schemas of earlier runs for target schemas no longer mapped go; the others start empty
+  // but for the ranged copies that resume
+  await dropSchemasLike(cat.pool, loadingSchemaPrefix(source.id), loadingSchemas);
+  for (const schema of loadingSchemas) {
+    const keep = [...resumed].filter((p) => loadingSchemaName(source.id, p.pgSchema) === schema).map((p) => p.pgTable);
+    await clearLoadingSchema(cat.pool, schema, keep);
+  }
   const memory = parseSize(source.options.copy_max_memory);
   const jobs = Math.max(1, Math.min(copyJobs(source.options.copy_jobs), plans.length));
   log.info({ copy_jobs: source.options.copy_jobs, jobs, tables: plans.length }, 'copying tables');
@@ -244,7 +250,7 @@ async function copyTables(run: SnapshotRun, plans: TablePlan[], progress: Snapsh
           conn ??= await connectMysql(source.mysqlUrl);
           try {
             await copyTable(conn, plan, {
-              cat, pool: cat.pool, sourceId: source.id, loadingSchema, lockTimeout: source.options.lock_timeout,
+              cat, pool: cat.pool, sourceId: source.id, loadingSchema: loadingSchemaName(source.id, plan.pgSchema), lockTimeout: source.options.lock_timeout,
               grantSelectTo: source.options.grant_select_to ?? [], isMariaDB, chunkBytes, withData: run.withData, log,
               commandId: run.commandId, rangeRows: source.options.copy_range_rows ?? 500_000,
               keepExisting: source.options.keep_existing_schema === true,
@@ -293,7 +299,7 @@ async function copyTables(run: SnapshotRun, plans: TablePlan[], progress: Snapsh
   // every worker ends (a cancelled one stops the others at their next step)
   // before the loading schema goes
   const results = await Promise.allSettled(Array.from({ length: jobs }, () => worker()));
-  await dropSchemaIfExists(cat.pool, loadingSchema).catch(() => undefined);
+  for (const schema of loadingSchemas) await dropSchemaIfExists(cat.pool, schema).catch(() => undefined);
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failure) throw failure.reason;
 }

@@ -73,8 +73,18 @@ export function planTables(tables: MysqlTable[], source: Source, postgis: boolea
   });
 }
 
-export function loadingSchemaName(sourceId: string): string {
-  return pgIdentifier(`_chameleon_load_${sourceId}`);
+/**
+ * Where a source's tables for one target schema are loaded before the swap.
+ * One per target schema: names of tables and of their indexes are unique
+ * only within a schema, and two mapped databases may each have a table t.
+ */
+export function loadingSchemaName(sourceId: string, pgSchema: string): string {
+  return pgIdentifier(`_chameleon_load_${sourceId}_${pgSchema}`);
+}
+
+/** The prefix every loading schema of the source starts with (for clean-up of earlier runs). */
+export function loadingSchemaPrefix(sourceId: string): string {
+  return `_chameleon_load_${sourceId}_`;
 }
 
 const MYSQL_INTEGERS = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);

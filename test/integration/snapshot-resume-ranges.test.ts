@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import type mysql from 'mysql2/promise';
 import type { Agent } from '../../src/agent/agent.js';
 import { replicaTestEnv, sql1, startAgentProcess, startInProcessAgent, waitCaughtUp, type AgentProcess, type ReplicaTestEnv } from '../harness/replica.js';
+import { loadingSchemaName } from '../../src/snapshot/plan.js';
 import { addSource, assertStandardSame, fillStandardTable, pgIdent, runCommand, standardTableDdl, startWriter, waitFor, type Writer } from '../harness/snapshot.js';
 
 const ROWS = 200_000;
@@ -63,7 +64,7 @@ async function tableRow(env: ReplicaTestEnv): Promise<TableRow> {
 /** The rows the loading table holds and its largest key: what the interrupted attempt left. */
 async function loaded(env: ReplicaTestEnv, source: string): Promise<{ rows: number; max: string }> {
   const { id } = await sql1<{ id: string }>(env.pg.pool, 'SELECT source_id AS id FROM sch_chameleon.t_sources WHERE source_name = $1', [source]);
-  const r = await sql1<{ rows: string; max: string }>(env.pg.pool, `SELECT count(*) AS rows, max(id)::text AS max FROM ${pgIdent(`_chameleon_load_${id}`)}.big`);
+  const r = await sql1<{ rows: string; max: string }>(env.pg.pool, `SELECT count(*) AS rows, max(id)::text AS max FROM ${pgIdent(loadingSchemaName(id, source))}.big`);
   return { rows: Number(r.rows), max: r.max };
 }
 
