@@ -32,6 +32,15 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = format('Run SELECT sch_chameleon.stop_replica(%L) first.', source);
     END IF;
+    -- A source with copied tables has a replica position that matches their
+    -- rows: empty tables (or the old rows under new copy coordinates) would
+    -- leave the replica silently short of data.
+    IF v_src.read_file IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot copy_schema source "%": its tables hold copied data (status %)', source, v_src.status
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'copy_schema creates empty tables; on a source already copied it would replace or keep rows that no longer match its replica position.',
+                  HINT = format('To copy the tables again with their data, run SELECT sch_chameleon.init_replica(%L); for some tables, sync_tables.', source);
+    END IF;
     RETURN sch_chameleon.fn_enqueue(v_src, 'copy_schema');
 END
 $$;

@@ -4,7 +4,7 @@ import pg from 'pg';
 import type { Agent } from '../../src/agent/agent.js';
 import { createMysqlDatabase, type MysqlTestDatabase } from '../harness/db.js';
 import { replicaTestEnv, startInProcessAgent, sql1, waitCaughtUp, type ReplicaTestEnv } from '../harness/replica.js';
-import { addSource, assertSameRows, assertStandardSame, fillStandardTable, runCommand, standardTableDdl, tableStates } from '../harness/snapshot.js';
+import { addSource, assertStandardSame, fillStandardTable, runCommand, standardTableDdl, tableStates } from '../harness/snapshot.js';
 
 let env: ReplicaTestEnv;
 let locked: MysqlTestDatabase;
@@ -119,13 +119,11 @@ test('copy_schema on a fresh source creates every table with its columns, key an
 });
 
 /**
- * Nothing in the documentation promises what copy_schema does to tables that
- * already hold a replica's rows (only keep_existing_schema's reload is
- * described), so this pins the behaviour as it is: the tables are replaced
- * by empty ones, recorded as copies at a new snapshot, and the replica then
- * starts on them without complaint, holding only what changed afterwards.
+ * copy_schema creates empty tables: on a source whose tables already hold
+ * copied rows, at a replica position that matches them, it would leave the
+ * replica short of data. It is refused at once, and nothing changes.
  */
-test('copy_schema on an initialised source, once its replica is stopped, replaces its tables with empty ones and the replica resumes on them', async () => {
+test('copy_schema on an initialised source is refused with the reason; its tables and position stay as they are', async () => {
   const pool = env.pg.pool;
   assert.equal((await runCommand(pool, "sch_chameleon.start_replica('cs')", [])).state, 'done');
   await env.my.conn.query("UPDATE a SET name = 'before copy_schema' WHERE id <= 10");
@@ -135,32 +133,27 @@ test('copy_schema on an initialised source, once its replica is stopped, replace
   assert.equal((await runCommand(pool, "sch_chameleon.stop_replica('cs')", [])).state, 'done');
   const positionBefore = await sql1<{ p: string }>(pool, "SELECT read_file || ':' || read_pos AS p FROM sch_chameleon.t_sources WHERE source_name = 'cs'");
   const oid = (await sql1<{ oid: number }>(pool, "SELECT 'cs.a'::regclass::oid AS oid")).oid;
+  const commandsBefore = await sql1<{ n: number }>(pool, 'SELECT count(*)::int AS n FROM sch_chameleon.t_commands');
 
-  const copy = await runCommand(pool, "sch_chameleon.copy_schema('cs')", []);
-  assert.equal(copy.state, 'done');
-  assert.deepEqual(copy.progress.tables_failed, []);
-  assert.notEqual((await sql1<{ oid: number }>(pool, "SELECT 'cs.a'::regclass::oid AS oid")).oid, oid, 'a new table was swapped in');
-  await assertSchemaShape('cs');
-  assert.equal(await count('cs.a'), 0, 'the copied rows are gone');
-  assert.equal(await count('cs.u'), 0);
-  assert.deepEqual(await tableStates(pool, 'cs'), { a: { state: 'copied', reason: null }, u: { state: 'copied', reason: null } });
-  assert.equal(await sourceStatus('cs'), 'stopped');
+  await assert.rejects(pool.query("SELECT sch_chameleon.copy_schema('cs')"), (err: Error & { hint?: string }) => {
+    assert.match(err.message, /cannot copy_schema source "cs": its tables hold copied data \(status stopped\)/);
+    assert.match(err.hint ?? '', /init_replica\('cs'\)/);
+    return true;
+  });
+  assert.equal((await sql1<{ n: number }>(pool, 'SELECT count(*)::int AS n FROM sch_chameleon.t_commands')).n, commandsBefore.n, 'no command queued');
+  assert.equal((await sql1<{ oid: number }>(pool, "SELECT 'cs.a'::regclass::oid AS oid")).oid, oid, 'the same table');
+  assert.equal(await count('cs.a'), 2000);
+  assert.equal(await count('cs.u'), 300);
   const positionAfter = await sql1<{ p: string }>(pool, "SELECT read_file || ':' || read_pos AS p FROM sch_chameleon.t_sources WHERE source_name = 'cs'");
-  assert.equal(positionAfter.p, positionBefore.p, "the replica's position is left where it was");
+  assert.equal(positionAfter.p, positionBefore.p);
 
-  await env.my.conn.query("UPDATE a SET name = 'after copy_schema' WHERE id <= 10");
+  // the replica resumes where it was, exact
+  await env.my.conn.query("UPDATE a SET name = 'after the refusal' WHERE id <= 10");
   assert.equal((await runCommand(pool, "sch_chameleon.start_replica('cs')", [])).state, 'done');
   await waitCaughtUp(env.my.conn, pool, 'cs');
-  assert.equal(await sourceStatus('cs'), 'running');
-  assert.deepEqual(await tableStates(pool, 'cs'), { a: { state: 'replicating', reason: null }, u: { state: 'replicating', reason: null } });
-  // only the rows changed after the empty copy come back, as their full after images
-  await assertSameRows(
-    env.my.conn, pool,
-    "SELECT id, name FROM a WHERE name = 'after copy_schema' ORDER BY id",
-    'SELECT id, name FROM cs.a ORDER BY id',
-    'cs.a after copy_schema',
-  );
-  assert.equal(await count('cs.u'), 0);
+  await assertStandardSame(env.my.conn, pool, 'a', 'cs');
+  assert.equal(await count('cs.u'), 300);
+  assert.equal((await runCommand(pool, "sch_chameleon.stop_replica('cs')", [])).state, 'done');
 });
 
 test('lock_timeout bounds the swap: a table a reader holds fails fast with the old rows intact, and sync_tables(disabled) copies it once the reader is gone', async () => {
