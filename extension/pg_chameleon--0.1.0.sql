@@ -275,8 +275,8 @@ AS $$
         'lock_timeout',         '120s',
         -- null: 1000 + the source id, so that two sources on one server never share a replica id
         'my_server_id',         NULL::int,
-        'replica_batch_size',   10000,
-        'replay_max_rows',      10000,
+        'replica_batch_size',   25000,
+        'replay_max_rows',      25000,
         'batch_retention',      '1 day',
         'copy_max_memory',      '300M',
         -- "auto": the agent's CPU cores, from 1 to 8 (the agent encodes the COPY text of every job)
@@ -1254,7 +1254,7 @@ BEGIN
         events := events + v_batch.events;
         applied := applied + v_res.applied;
         skipped := skipped + v_res.skipped;
-        EXIT WHEN events >= coalesce(v_max, 10000);
+        EXIT WHEN events >= coalesce(v_max, 25000);
     END LOOP;
     IF batches > 0 THEN
         -- last, and once: the row stays locked until the commit. The reader's

@@ -45,7 +45,7 @@ BEGIN
         events := events + v_batch.events;
         applied := applied + v_res.applied;
         skipped := skipped + v_res.skipped;
-        EXIT WHEN events >= coalesce(v_max, 10000);
+        EXIT WHEN events >= coalesce(v_max, 25000);
     END LOOP;
     IF batches > 0 THEN
         -- last, and once: the row stays locked until the commit. The reader's
