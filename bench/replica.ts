@@ -15,6 +15,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
 import {
   CpuSampler, cpuDelta, cpuRows, cpuSnapshot, createPgDatabase, fmt, fmtInt, generateSbtestTables, hasCommand, masterStatus,
   mysqlConn, numFlag, parseFlags, percentile, pgClient, profiled, resetStatements, topStatements, printTable, run, say, sleep, startServers, step, strFlag, sysbenchArgs,
@@ -143,6 +144,26 @@ interface ZongjiResult {
   byKind: Record<string, number>;
   seconds: number;
   binlogBytes: number;
+}
+
+interface ZongjiAloneResult {
+  changes: number;
+  byKind: Record<string, number>;
+  seconds: number;
+  cpuSeconds: number;
+}
+
+const ZONGJI_SCRIPT = fileURLToPath(new URL('./zongji-alone.js', import.meta.url));
+
+/** ZONGJI_ROUNDS + 1 passes of stock zongji (or with the agent's parser patch) over [start, end), in a new process. */
+async function zongjiAlone(servers: BenchServers, start: Position, end: Position, serverId: number, patched: boolean): Promise<ZongjiAloneResult[]> {
+  const r = await run(process.execPath, [
+    ZONGJI_SCRIPT, '--port', String(servers.mysqlPort), '--file', start.file, '--start', String(start.pos),
+    '--end-file', end.file, '--end', String(end.pos), '--rounds', String(ZONGJI_ROUNDS + 1), '--server-id', String(serverId),
+    ...(patched ? ['--patched'] : []),
+  ]);
+  if (r.code !== 0) throw new Error(`bench/zongji-alone failed (exit ${r.code}):\n${r.stderr}`);
+  return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as ZongjiAloneResult);
 }
 
 type RowSink = (table: string, kind: 'insert' | 'update' | 'delete', before: Record<string, unknown> | null, after: Record<string, unknown> | null) => void;
@@ -451,7 +472,8 @@ interface Round {
   mode: string;
   backlog: string;
   changes: number;
-  zongji: ZongjiResult;
+  zongji: ZongjiAloneResult;
+  zongjiPatched: ZongjiAloneResult;
   catchup: { seconds: number; startSeconds: number; applied: number; read: number; readDoneAt: number };
   direct: { seconds: number; copySeconds: number; rows: number };
   exact: string[];
@@ -479,12 +501,18 @@ async function backlogRound(servers: BenchServers, cham: Chameleon, my: mysql.Co
     let c0 = cpuSnapshot(servers);
     // zongji's own rate drifts by tens of percent from one run to the next on
     // these machines, more than the catch-up does: the reference is the median of a few runs
-    const zjRuns: ZongjiResult[] = [];
-    for (let r = 0; r < ZONGJI_ROUNDS; r++) zjRuns.push(await zongjiPass(servers, start, end, 301 + r));
+    // zongji alone runs in processes of its own: the agent's replica, started
+    // in this process, patched zongji's parser (src/binlog/rows-hook.ts), and
+    // the reference is zongji's own rate. One warm-up pass, then the median of
+    // ZONGJI_ROUNDS; the patched parser's rate is shown for comparison.
+    const zjRuns = (await zongjiAlone(servers, start, end, 301, false)).slice(1);
     const zj = [...zjRuns].sort((a, b) => a.seconds - b.seconds)[Math.floor(zjRuns.length / 2)];
-    cpu.push([`${mode}: zongji decode (${ZONGJI_ROUNDS} runs)`, cpuDelta(c0, cpuSnapshot(servers))]);
-    step(`[${mode}] zongji alone: ${fmtInt(zj.changes)} row changes (${JSON.stringify(zj.byKind)}) in ${fmt(zj.seconds, 2)} s ` +
-      `(median of ${zjRuns.map((z) => fmt(z.seconds, 2)).join(', ')} s)`);
+    const zjPatched = (await zongjiAlone(servers, start, end, 311, true)).slice(1);
+    const zjp = [...zjPatched].sort((a, b) => a.seconds - b.seconds)[Math.floor(zjPatched.length / 2)];
+    cpu.push([`${mode}: zongji decode (2 processes, ${2 * (ZONGJI_ROUNDS + 1)} passes)`, cpuDelta(c0, cpuSnapshot(servers))]);
+    step(`[${mode}] zongji alone (stock, own process): ${fmtInt(zj.changes)} row changes (${JSON.stringify(zj.byKind)}) in ${fmt(zj.seconds, 2)} s ` +
+      `(median of ${zjRuns.map((z) => fmt(z.seconds, 2)).join(', ')} s after a warm-up pass; ${fmt(zj.cpuSeconds, 2)} cpu-s); ` +
+      `with the agent's parser patch: ${fmt(zjp.seconds, 2)} s (median of ${zjPatched.map((z) => fmt(z.seconds, 2)).join(', ')} s)`);
     const cap = await capture(servers, direct, start, end);
 
     const before = await cham.status();
@@ -536,7 +564,7 @@ async function backlogRound(servers: BenchServers, cham: Chameleon, my: mysql.Co
     const exact = await compareTargets(direct, my);
     step(`[${mode}] exactness: ${exact.length === 0 ? 'chameleon target = direct apply (md5 of every row) and = MySQL (count, sum(k))' : exact.join('; ')}`);
     return {
-      mode, backlog, changes: zj.changes, zongji: zj,
+      mode, backlog, changes: zj.changes, zongji: zj, zongjiPatched: zjp,
       catchup: { seconds, startSeconds, applied, read, readDoneAt },
       direct: { ...d, rows: cap.count },
       exact, cpu, activity: progress.activity(), peakQueue: progress.peakQueue, batches, functions,
@@ -795,8 +823,11 @@ async function main(): Promise<void> {
       say(`Catch-up, ${r.mode}: ${r.backlog}`);
       printTable([
         ['method', 'row changes', 'seconds', 'changes/s', 'x zongji', 'x direct apply'],
-        [`zongji decode only (reference i, median of ${ZONGJI_ROUNDS})`, fmtInt(r.zongji.changes), fmt(r.zongji.seconds, 2), fmtInt(r.zongji.changes / r.zongji.seconds), '1.00',
+        [`zongji decode only, stock, own process (reference i, median of ${ZONGJI_ROUNDS})`, fmtInt(r.zongji.changes), fmt(r.zongji.seconds, 2), fmtInt(r.zongji.changes / r.zongji.seconds), '1.00',
           fmt((r.zongji.changes / r.zongji.seconds) / (r.direct.rows / r.direct.seconds), 2)],
+        [`  zongji with the agent's parser patch (for comparison)`, fmtInt(r.zongjiPatched.changes), fmt(r.zongjiPatched.seconds, 2),
+          fmtInt(r.zongjiPatched.changes / r.zongjiPatched.seconds), fmt((r.zongjiPatched.changes / r.zongjiPatched.seconds) / (r.zongji.changes / r.zongji.seconds), 2),
+          fmt((r.zongjiPatched.changes / r.zongjiPatched.seconds) / (r.direct.rows / r.direct.seconds), 2)],
         ['direct set-based apply (reference ii)', fmtInt(r.direct.rows), fmt(r.direct.seconds, 2), fmtInt(r.direct.rows / r.direct.seconds),
           fmt((r.direct.rows / r.direct.seconds) / (r.zongji.changes / r.zongji.seconds), 2), '1.00'],
         ['chameleon catch-up (start_replica -> wait_for_position)', fmtInt(r.catchup.applied), fmt(r.catchup.seconds, 2), fmtInt(r.catchup.applied / r.catchup.seconds),
