@@ -9,7 +9,6 @@
  *
  * See bench/README.md for what is measured.
  */
-import ZongJi from '@vlasky/zongji';
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -21,6 +20,7 @@ import {
   mysqlConn, numFlag, parseFlags, percentile, pgClient, profiled, resetStatements, topStatements, printTable, run, say, sleep, startServers, step, strFlag, sysbenchArgs,
   timed, type BenchServers, type CpuDelta,
 } from './common.js';
+import { zongjiPass, type ZongjiResult } from './zongji-pass.js';
 import { SOURCE, startChameleon, type Chameleon } from './chameleon.js';
 import { openCatalog } from '../src/catalog/db.js';
 import { acquireLease, markAgentStopped, registerAgent, releaseLease } from '../src/catalog/agents.js';
@@ -139,100 +139,17 @@ async function fallbackOltp(servers: BenchServers, events: number): Promise<stri
 
 const ZONGJI_ROUNDS = 3;
 
-interface ZongjiResult {
-  changes: number;
-  byKind: Record<string, number>;
-  seconds: number;
-  binlogBytes: number;
-}
-
-interface ZongjiAloneResult {
-  changes: number;
-  byKind: Record<string, number>;
-  seconds: number;
-  cpuSeconds: number;
-}
-
 const ZONGJI_SCRIPT = fileURLToPath(new URL('./zongji-alone.js', import.meta.url));
 
 /** ZONGJI_ROUNDS + 1 passes of stock zongji (or with the agent's parser patch) over [start, end), in a new process. */
-async function zongjiAlone(servers: BenchServers, start: Position, end: Position, serverId: number, patched: boolean): Promise<ZongjiAloneResult[]> {
+async function zongjiAlone(servers: BenchServers, start: Position, end: Position, serverId: number, patched: boolean): Promise<ZongjiResult[]> {
   const r = await run(process.execPath, [
     ZONGJI_SCRIPT, '--port', String(servers.mysqlPort), '--file', start.file, '--start', String(start.pos),
     '--end-file', end.file, '--end', String(end.pos), '--rounds', String(ZONGJI_ROUNDS + 1), '--server-id', String(serverId),
     ...(patched ? ['--patched'] : []),
   ]);
   if (r.code !== 0) throw new Error(`bench/zongji-alone failed (exit ${r.code}):\n${r.stderr}`);
-  return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as ZongjiAloneResult);
-}
-
-type RowSink = (table: string, kind: 'insert' | 'update' | 'delete', before: Record<string, unknown> | null, after: Record<string, unknown> | null) => void;
-
-/**
- * Reads the binlog range [start, end) with zongji, the same options as the
- * agent's stream (dateStrings, UTC, JSON and big numbers as strings), and
- * counts row changes. Time from 'ready' (connected and positioned) to the
- * event that reaches `end`.
- */
-function zongjiPass(servers: BenchServers, start: Position, end: Position, serverId: number, sink?: RowSink): Promise<ZongjiResult> {
-  return new Promise((resolve, reject) => {
-    const z = new ZongJi({
-      host: '127.0.0.1', port: servers.mysqlPort, user: 'root', password: '',
-      dateStrings: true, timezone: 'Z', jsonStrings: true, supportBigNumbers: true, bigNumberStrings: true,
-    } as never);
-    const byKind: Record<string, number> = { insert: 0, update: 0, delete: 0 };
-    let changes = 0;
-    let file = start.file;
-    let t0 = performance.now();
-    let done = false;
-    const finish = (err?: Error): void => {
-      if (done) return;
-      done = true;
-      const seconds = (performance.now() - t0) / 1000;
-      const result = { changes, byKind, seconds, binlogBytes: end.pos - start.pos };
-      const settle = (): void => (err ? reject(err) : resolve(result));
-      const timer = setTimeout(settle, 2000);
-      z.on('stopped', () => {
-        clearTimeout(timer);
-        settle();
-      });
-      z.stop();
-    };
-    z.on('ready', () => {
-      t0 = performance.now();
-    });
-    z.on('error', (err: Error) => finish(err));
-    z.on('binlog', (evt: { getEventName(): string; nextPosition: number; binlogName?: string; rows?: unknown[]; tableId?: number; tableMap?: Record<number, { tableName: string }> }) => {
-      if (done) return;
-      const name = evt.getEventName();
-      if (name === 'rotate') {
-        file = String(evt.binlogName);
-        return;
-      }
-      if (name === 'writerows' || name === 'updaterows' || name === 'deleterows') {
-        const kind = name === 'writerows' ? 'insert' : name === 'updaterows' ? 'update' : 'delete';
-        const rows = evt.rows ?? [];
-        changes += rows.length;
-        byKind[kind] += rows.length;
-        if (sink) {
-          const table = evt.tableMap?.[evt.tableId ?? -1]?.tableName ?? '?';
-          for (const row of rows as Record<string, unknown>[]) {
-            if (kind === 'update') sink(table, kind, row.before as Record<string, unknown>, row.after as Record<string, unknown>);
-            else if (kind === 'insert') sink(table, kind, null, row);
-            else sink(table, kind, row, null);
-          }
-        }
-      }
-      if (file === end.file && evt.nextPosition >= end.pos) finish();
-    });
-    z.start({
-      serverId,
-      filename: start.file,
-      position: start.pos,
-      includeEvents: ['rotate', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query'],
-      includeSchema: { sbtest: true },
-    });
-  });
+  return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as ZongjiResult);
 }
 
 // ---------------------------------------------------------------- reference (ii): direct set-based apply
@@ -268,7 +185,7 @@ async function capture(servers: BenchServers, c: pg.Client, start: Position, end
   for (const t of SBTEST) shapes.set(t, await tableShape(c, 'direct', t));
   const lines = new Map<string, string[]>(SBTEST.map((t) => [t, []]));
   let seq = 0;
-  await zongjiPass(servers, start, end, 302, (table, kind, before, after) => {
+  await zongjiPass(servers.mysqlPort, start, end, 302, 'sbtest', (table, kind, before, after) => {
     const shape = shapes.get(table);
     if (!shape) return;
     const row = after ?? before!;
@@ -472,8 +389,8 @@ interface Round {
   mode: string;
   backlog: string;
   changes: number;
-  zongji: ZongjiAloneResult;
-  zongjiPatched: ZongjiAloneResult;
+  zongji: ZongjiResult;
+  zongjiPatched: ZongjiResult;
   catchup: { seconds: number; startSeconds: number; applied: number; read: number; readDoneAt: number };
   direct: { seconds: number; copySeconds: number; rows: number };
   exact: string[];

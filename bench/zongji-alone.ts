@@ -12,8 +12,8 @@
  * warms the JIT up). Prints one JSON line per pass: changes, byKind,
  * seconds (from 'ready' to the event that reaches --end), cpuSeconds.
  */
-import ZongJi from '@vlasky/zongji';
 import { numFlag, parseFlags, strFlag } from './common.js';
+import { zongjiPass } from './zongji-pass.js';
 
 const flags = parseFlags();
 const port = numFlag(flags, 'port', 3306);
@@ -31,66 +31,5 @@ if (flags.has('patched')) {
   hook.installRowsHook();
 }
 
-interface PassResult {
-  changes: number;
-  byKind: Record<string, number>;
-  seconds: number;
-  cpuSeconds: number;
-}
-
-function pass(id: number): Promise<PassResult> {
-  return new Promise((resolve, reject) => {
-    const z = new ZongJi({
-      host: '127.0.0.1', port, user: 'root', password: '',
-      dateStrings: true, timezone: 'Z', jsonStrings: true, supportBigNumbers: true, bigNumberStrings: true,
-    } as never);
-    const byKind: Record<string, number> = { insert: 0, update: 0, delete: 0 };
-    let changes = 0;
-    let current = file;
-    let t0 = performance.now();
-    let cpu0 = process.cpuUsage();
-    let done = false;
-    const finish = (err?: Error): void => {
-      if (done) return;
-      done = true;
-      const seconds = (performance.now() - t0) / 1000;
-      const c = process.cpuUsage(cpu0);
-      const settle = (): void => (err ? reject(err) : resolve({ changes, byKind, seconds, cpuSeconds: (c.user + c.system) / 1e6 }));
-      const timer = setTimeout(settle, 2000);
-      z.on('stopped', () => {
-        clearTimeout(timer);
-        settle();
-      });
-      z.stop();
-    };
-    z.on('ready', () => {
-      t0 = performance.now();
-      cpu0 = process.cpuUsage();
-    });
-    z.on('error', (err: Error) => finish(err));
-    z.on('binlog', (evt: { getEventName(): string; nextPosition: number; binlogName?: string; rows?: unknown[] }) => {
-      if (done) return;
-      const name = evt.getEventName();
-      if (name === 'rotate') {
-        current = String(evt.binlogName);
-        return;
-      }
-      if (name === 'writerows' || name === 'updaterows' || name === 'deleterows') {
-        const n = evt.rows?.length ?? 0;
-        changes += n;
-        byKind[name === 'writerows' ? 'insert' : name === 'updaterows' ? 'update' : 'delete'] += n;
-      }
-      if (current === endFile && evt.nextPosition >= endPos) finish();
-    });
-    z.start({
-      serverId: id,
-      filename: file,
-      position: startPos,
-      includeEvents: ['rotate', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query'],
-      includeSchema: { [schema]: true },
-    });
-  });
-}
-
-for (let r = 0; r < rounds; r++) process.stdout.write(`${JSON.stringify(await pass(serverId + r))}\n`);
+for (let r = 0; r < rounds; r++) process.stdout.write(`${JSON.stringify(await zongjiPass(port, { file, pos: startPos }, { file: endFile, pos: endPos }, serverId + r, schema))}\n`);
 process.exit(0);
