@@ -83,6 +83,7 @@ const common = await load<{
   readMysqlValue(parser: ZongjiParser, column: ZongjiColumn, columnSchema: unknown, tableMap: unknown, zongji: unknown): unknown;
 }>('common.js');
 const reader = await load<{ Parser: { new (): ZongjiParser; prototype: ParserMethods } }>('reader.js');
+const binlogEvents = await load<{ TableMap: { prototype: TableMapMethods } }>('binlog_event.js');
 
 interface ParserMethods {
   parseUnsignedNumber(this: ParserState, bytes: number): number;
@@ -97,7 +98,123 @@ interface ParserState {
   _packetEnd: number;
 }
 
+interface TableMapThis {
+  tableId: number;
+  tableMap: Record<number, ZongjiTableMapEntry | undefined>;
+  columnCount: number;
+  columnTypes: number[];
+  columnsMetadata: (Record<string, number> | undefined)[];
+  [TABLE_MAP_START]?: number;
+  [TABLE_MAP_SEEN]?: ParsedTableMap;
+  [key: string]: unknown;
+}
+
+interface TableMapMethods {
+  _readTableId(this: TableMapThis, parser: ZongjiParser): void;
+  _readOptionalMetadata(this: TableMapThis, parser: ZongjiParser, zongji: { useChecksum?: boolean } | undefined): void;
+  buildColumnSchemas(this: TableMapThis): Record<string, unknown>[];
+  updateColumnInfo(this: TableMapThis): void;
+}
+
+/** A TableMap event as zongji parsed it, kept to stand for the identical TableMaps that follow. */
+interface ParsedTableMap {
+  /** The event's bytes from its table id to its end, checksum excluded. */
+  bytes: Buffer;
+  /** What _readOptionalMetadata set on the event. */
+  optional: Record<string, unknown>;
+  columnSchemas: Record<string, unknown>[] | null;
+  /** The table map entry zongji built from it, as the consumers left it. */
+  entry: ZongjiTableMapEntry | null;
+}
+
+const TABLE_MAP_START: unique symbol = Symbol('chameleon table map start');
+const TABLE_MAP_SEEN: unique symbol = Symbol('chameleon table map seen before');
+const OPTIONAL_METADATA = ['columnNames', 'signedness', 'primaryKey', 'columnVisibility', 'geometryTypes', '_columnCharsetIds', '_enumSetValues'];
+/**
+ * By zongji's table map object (one per zongji instance, replaced when it
+ * starts afresh), then table id: each server numbers its tables itself.
+ */
+const parsedTableMaps = new WeakMap<object, Map<number, ParsedTableMap>>();
+const MAX_TABLE_IDS = 4096;
+
 let installed = false;
+
+/**
+ * MySQL writes a TableMap before every statement's row events, the same
+ * bytes again and again for a table, and zongji parses each one in full
+ * (its optional metadata, column schemas and entry): a tenth of the
+ * reader's time on a backlog of single-row transactions. A TableMap whose
+ * bytes equal the last one of its table id is the same table with the
+ * same columns: its parse is taken from that one, and the entry built
+ * then (with the rows decoder the stream attached to it) stands again.
+ * A different TableMap (ALTER TABLE, a reused id) is parsed as ever.
+ */
+function reuseTableMaps(): void {
+  const proto = binlogEvents.TableMap.prototype;
+  const readTableId = proto._readTableId;
+  const readOptionalMetadata = proto._readOptionalMetadata;
+  const buildColumnSchemas = proto.buildColumnSchemas;
+  const updateColumnInfo = proto.updateColumnInfo;
+  proto._readTableId = function (parser) {
+    this[TABLE_MAP_START] = parser._offset;
+    readTableId.call(this, parser);
+  };
+  proto._readOptionalMetadata = function (parser, zongji) {
+    const start = this[TABLE_MAP_START];
+    const end = parser._packetEnd - (zongji?.useChecksum ? 4 : 0);
+    if (start === undefined || !zongji || end <= start || typeof this.tableMap !== 'object') {
+      readOptionalMetadata.call(this, parser, zongji);
+      return;
+    }
+    const buf = parser._buffer;
+    const seen = parsedTableMaps.get(this.tableMap)?.get(this.tableId);
+    if (seen && seen.entry && seen.bytes.length === end - start && buf.compare(seen.bytes, 0, seen.bytes.length, start, end) === 0) {
+      Object.assign(this, seen.optional);
+      this[TABLE_MAP_SEEN] = seen;
+      parser._offset = end;
+      return;
+    }
+    readOptionalMetadata.call(this, parser, zongji);
+    const optional: Record<string, unknown> = {};
+    for (const k of OPTIONAL_METADATA) optional[k] = this[k];
+    // a stand-in only once zongji built its entry from the event's own metadata (updateColumnInfo below)
+    parsedTableMaps.get(this.tableMap)?.delete(this.tableId);
+    this[TABLE_MAP_SEEN] = { bytes: Buffer.from(buf.subarray(start, end)), optional, columnSchemas: null, entry: null };
+  };
+  proto.buildColumnSchemas = function () {
+    const seen = this[TABLE_MAP_SEEN];
+    if (seen?.entry) return seen.columnSchemas!;
+    const schemas = buildColumnSchemas.call(this);
+    if (seen) seen.columnSchemas = schemas;
+    return schemas;
+  };
+  proto.updateColumnInfo = function () {
+    const seen = this[TABLE_MAP_SEEN];
+    const entry = this.tableMap[this.tableId];
+    if (seen?.entry && entry && entry.columnSchemas === seen.columnSchemas) {
+      // the event's own column types, as updateColumnInfo sets them; the entry is the one built before
+      for (let i = 0; i < this.columnCount; i++) {
+        const m = this.columnsMetadata[i];
+        if (m && m.type) {
+          this.columnTypes[i] = m.type;
+          delete m.type;
+        }
+      }
+      this.tableMap[this.tableId] = seen.entry;
+      return;
+    }
+    updateColumnInfo.call(this);
+    // only the self-describing path builds column schemas: an entry read from INFORMATION_SCHEMA is not kept
+    const built = this.tableMap[this.tableId];
+    if (seen && !seen.entry && seen.columnSchemas && built && built.columnSchemas === seen.columnSchemas) {
+      seen.entry = built;
+      let byId = parsedTableMaps.get(this.tableMap);
+      if (!byId) parsedTableMaps.set(this.tableMap, (byId = new Map()));
+      if (byId.size >= MAX_TABLE_IDS) byId.clear();
+      byId.set(this.tableId, seen);
+    }
+  };
+}
 
 /**
  * zongji reads every event header field and length through
@@ -152,6 +269,7 @@ export function installRowsHook(): void {
   if (installed) return;
   installed = true;
   speedUpParser();
+  reuseTableMaps();
   const classes: [RowsEventClass, RowKind][] = [
     [rowsEvents.WriteRows, 'insert'],
     [rowsEvents.UpdateRows, 'update'],
