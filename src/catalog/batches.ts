@@ -65,19 +65,26 @@ function imageField(s: string | null): string {
   return copyField(s);
 }
 
+/** One table's log rows of a batch: COPY text in chunks of about 256 KB. */
+interface TableSection {
+  chunks: Buffer[];
+  chunk: string;
+}
+
 /**
  * Builds the log rows of one batch as COPY text for t_log_events, event by
- * event, in chunks of about 256 KB.
+ * event, table by table: the rows of a table are written together, in
+ * event order, so that the log's key (batch, table, event) grows at one
+ * end of the index while a batch is copied, and a table's rows, which the
+ * decoder reads together, sit on neighbouring pages.
  */
 export class LogEventsEncoder {
-  private readonly chunks: Buffer[] = [];
-  private chunk = '';
+  private readonly sections: TableSection[] = [];
   private seq = 0;
   // names, binlog files and commit times repeat from row to row: escaped or formatted once
   private readonly fields = new Map<string, string>();
   /** The decoder reads the batch by table: each table gets its number in the batch. */
   private readonly tableNos = new Map<string, Map<string, number>>();
-  private tableCount = 0;
   private lastAt: Date | null = null;
   private lastAtText = '\\N';
 
@@ -112,20 +119,28 @@ export class LogEventsEncoder {
     let tables = this.tableNos.get(schema);
     if (tables === undefined) this.tableNos.set(schema, (tables = new Map()));
     let tableNo = tables.get(table);
-    if (tableNo === undefined) tables.set(table, (tableNo = ++this.tableCount));
-    this.chunk +=
+    if (tableNo === undefined) {
+      this.sections.push({ chunks: [], chunk: '' });
+      tables.set(table, (tableNo = this.sections.length));
+    }
+    const section = this.sections[tableNo - 1];
+    section.chunk +=
       `${this.batchId}\t${++this.seq}\t${tableNo}\t${this.field(schema)}\t${this.field(table)}\t${kind}\t${imageField(after)}\t` +
       `${imageField(before)}\t${this.field(txFile)}\t${txPos}\t${txSeq}\t${this.lastAtText}\t${copyField(ddl)}\n`;
-    if (this.chunk.length > 256 * 1024) {
-      this.chunks.push(Buffer.from(this.chunk));
-      this.chunk = '';
+    if (section.chunk.length > 256 * 1024) {
+      section.chunks.push(Buffer.from(section.chunk));
+      section.chunk = '';
     }
   }
 
   finish(): Buffer[] {
-    if (this.chunk) this.chunks.push(Buffer.from(this.chunk));
-    this.chunk = '';
-    return this.chunks;
+    const out: Buffer[] = [];
+    for (const section of this.sections) {
+      if (section.chunk) section.chunks.push(Buffer.from(section.chunk));
+      section.chunk = '';
+      for (const c of section.chunks) out.push(c);
+    }
+    return out;
   }
 }
 
