@@ -65,7 +65,16 @@ function imageField(s: string | null): string {
   return copyField(s);
 }
 
-/** One table's log rows of a batch: COPY text in chunks of about 256 KB. */
+/**
+ * One table's log rows of a batch: COPY text in chunks of about 32 KB.
+ * A chunk is built as a string and encoded once; kept below V8's
+ * large-object size, its flat copy is a young object the scavenger frees
+ * at once, instead of one more old-space object per chunk for a full
+ * collection to find (with chunks of 256 KB, encoding them took a tenth of
+ * the reader's time, three times what it takes now).
+ */
+const CHUNK_CHARS = 32 * 1024;
+
 interface TableSection {
   chunks: Buffer[];
   chunk: string;
@@ -127,7 +136,7 @@ export class LogEventsEncoder {
     section.chunk +=
       `${this.batchId}\t${++this.seq}\t${tableNo}\t${this.field(schema)}\t${this.field(table)}\t${kind}\t${imageField(after)}\t` +
       `${imageField(before)}\t${this.field(txFile)}\t${txPos}\t${txSeq}\t${this.lastAtText}\t${copyField(ddl)}\n`;
-    if (section.chunk.length > 256 * 1024) {
+    if (section.chunk.length > CHUNK_CHARS) {
       section.chunks.push(Buffer.from(section.chunk));
       section.chunk = '';
     }
@@ -144,7 +153,7 @@ export class LogEventsEncoder {
   }
 }
 
-/** The log rows of a batch as COPY text for t_log_events, in chunks of about 256 KB. */
+/** The log rows of a batch as COPY text for t_log_events, in chunks of about 32 KB. */
 export function encodeLogEvents(batchId: string, events: LogEvent[]): Buffer[] {
   const enc = new LogEventsEncoder(batchId);
   for (const e of events) enc.add(e.schema, e.table, e.kind, e.after, e.before, e.txFile, e.txPos, e.txSeq, e.eventAt, e.ddl);
