@@ -10,6 +10,11 @@ CREATE TABLE sch_chameleon.t_batches (
     bytes          bigint      NOT NULL,
     first_event_at timestamptz,
     last_event_at  timestamptz,
+    -- the tables of the batch's log rows, the element n - 1 for the table
+    -- numbered n: [{"schema", "table", "events" (row events), "ddl"}], so
+    -- that the decoder needs no pass over the log rows to find and count
+    -- them; null when not known (the decoder then counts them itself)
+    tables         jsonb,
     created_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
     applied_at     timestamptz
 );

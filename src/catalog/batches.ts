@@ -24,6 +24,8 @@ export interface BatchToWrite {
   id: string;
   /** The log rows as COPY text (encodeLogEvents), built while the previous batch is written. */
   payload: Buffer[];
+  /** The tables of the log rows, by their number in the batch (LogEventsEncoder.tables). */
+  tables: BatchTable[];
   events: number;
   end: { file: string; pos: number; gtid: string | null };
   transactions: number;
@@ -78,6 +80,21 @@ const CHUNK_CHARS = 32 * 1024;
 interface TableSection {
   chunks: Buffer[];
   chunk: string;
+  table: BatchTable;
+}
+
+/**
+ * A table of a batch as t_batches.tables describes it to the decoder, which
+ * then needs no pass over the batch's log rows to find its tables and count
+ * their events: the element n - 1 is the table numbered n in the log.
+ */
+export interface BatchTable {
+  schema: string;
+  table: string;
+  /** Row events. */
+  events: number;
+  /** DDL events (statements that change the table). */
+  ddl: number;
 }
 
 /**
@@ -129,10 +146,12 @@ export class LogEventsEncoder {
     if (tables === undefined) this.tableNos.set(schema, (tables = new Map()));
     let tableNo = tables.get(table);
     if (tableNo === undefined) {
-      this.sections.push({ chunks: [], chunk: '' });
+      this.sections.push({ chunks: [], chunk: '', table: { schema, table, events: 0, ddl: 0 } });
       tables.set(table, (tableNo = this.sections.length));
     }
     const section = this.sections[tableNo - 1];
+    if (kind === 'ddl') section.table.ddl++;
+    else section.table.events++;
     section.chunk +=
       `${this.batchId}\t${++this.seq}\t${tableNo}\t${this.field(schema)}\t${this.field(table)}\t${kind}\t${imageField(after)}\t` +
       `${imageField(before)}\t${this.field(txFile)}\t${txPos}\t${txSeq}\t${this.lastAtText}\t${copyField(ddl)}\n`;
@@ -140,6 +159,11 @@ export class LogEventsEncoder {
       section.chunks.push(Buffer.from(section.chunk));
       section.chunk = '';
     }
+  }
+
+  /** The batch's tables, in the order of their numbers. */
+  tables(): BatchTable[] {
+    return this.sections.map((x) => x.table);
   }
 
   finish(): Buffer[] {
@@ -190,10 +214,10 @@ export async function writeBatch(
       throw new ChameleonError(ErrorCodes.LEASE_LOST, 'the agent no longer owns the source (taken over or dropped)', { source: sourceId });
     }
     await client.query(
-      `INSERT INTO sch_chameleon.t_batches (batch_id, source_id, end_file, end_pos, end_gtid, events, transactions, bytes, first_event_at, last_event_at)
-       OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      `INSERT INTO sch_chameleon.t_batches (batch_id, source_id, end_file, end_pos, end_gtid, events, transactions, bytes, first_event_at, last_event_at, tables)
+       OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
       [batch.id, sourceId, batch.end.file, batch.end.pos, batch.end.gtid, batch.events, batch.transactions, batch.bytes,
-        batch.firstEventAt, batch.lastEventAt],
+        batch.firstEventAt, batch.lastEventAt, JSON.stringify(batch.tables)],
     );
     const batchId = batch.id;
     if (batch.payload.length > 0) {

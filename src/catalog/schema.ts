@@ -105,6 +105,7 @@ export interface BatchesTable {
   bytes: BigIntCol;
   first_event_at: Timestamp | null;
   last_event_at: Timestamp | null;
+  tables: Json | null;
   created_at: GeneratedTimestamp;
   applied_at: Timestamp | null;
 }

@@ -353,6 +353,7 @@ export class SourceReader {
           {
             id: next.id,
             payload: next.log.finish(),
+            tables: next.log.tables(),
             events: next.events,
             end: next.end!,
             transactions: next.transactions,
