@@ -5,7 +5,7 @@
  *
  *   node dist/bench/replica.js [--changes 200000] [--mode oltp|bulk|all]
  *                              [--sustained RATE] [--sustained-seconds 30]
- *                              [--tables 4] [--table-size 50000]
+ *                              [--tables 4] [--table-size 50000] [--timeline]
  *
  * See bench/README.md for what is measured.
  */
@@ -14,6 +14,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import {
   CpuSampler, cpuDelta, cpuRows, cpuSnapshot, createPgDatabase, fmt, fmtInt, generateSbtestTables, hasCommand, masterStatus,
@@ -42,6 +43,7 @@ const THREADS = numFlag(flags, 'threads', 2);
 const BREAKDOWN = !flags.has('no-breakdown');
 const PROFILE = strFlag(flags, 'profile', '');
 const STATEMENTS = flags.has('statements');
+const TIMELINE = flags.has('timeline');
 if (!['oltp', 'bulk', 'all'].includes(MODE)) throw new Error('--mode is oltp, bulk or all');
 
 interface Position {
@@ -302,6 +304,14 @@ async function maxBatch(c: pg.Client): Promise<string> {
 async function batchesSince(c: pg.Client, after: string): Promise<{ n: number; avgEvents: number }> {
   const r = (await c.query<{ n: string; ev: string }>(
     'SELECT count(*)::text AS n, coalesce(sum(events), 0)::text AS ev FROM sch_chameleon.t_batches WHERE batch_id > $1', [after])).rows[0];
+  if (TIMELINE) {
+    const tl = await c.query<{ batch_id: string; events: number; started: string; applied: string }>(
+      `SELECT batch_id::text, events, to_char(extract(epoch FROM created_at - min(created_at) OVER ()), 'FM990.000') AS started,
+              to_char(extract(epoch FROM applied_at - min(created_at) OVER ()), 'FM990.000') AS applied
+         FROM sch_chameleon.t_batches WHERE batch_id > $1 ORDER BY batch_id`, [after]);
+    say('  batches (seconds from the first batch\'s write; a write starts before its COPY and commits after it):');
+    for (const x of tl.rows) say(`    batch ${x.batch_id}: ${fmtInt(x.events)} events, write started ${x.started} s, applied ${x.applied} s`);
+  }
   return { n: Number(r.n), avgEvents: Number(r.ev) / Math.max(1, Number(r.n)) };
 }
 
@@ -455,7 +465,13 @@ async function backlogRound(servers: BenchServers, cham: Chameleon, my: mysql.Co
       say(`  CPU profile of this process during the ${mode} catch-up written to ${file}; top self time:`);
       for (const [fn, share] of p.top.slice(0, 20)) say(`    ${fmt(100 * share, 1).padStart(5)}%  ${fn}`);
     } else {
+      // the agent runs in this process: how long its event loop went without a turn
+      const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+      loopDelay.enable();
       await catchUp();
+      loopDelay.disable();
+      const ms = (ns: number): string => fmt(ns / 1e6, 1);
+      say(`  [${mode}] agent event loop delay during the catch-up: p50 ${ms(loopDelay.percentile(50))} ms, p99 ${ms(loopDelay.percentile(99))} ms, max ${ms(loopDelay.max)} ms`);
     }
     const seconds = (performance.now() - t0) / 1000;
     sampler.stop();

@@ -6,6 +6,9 @@ import { DecodedRows, installRowsHook, ROWS_DECODER, type RowKind, type RowsDeco
 
 export type { RowKind } from './rows-hook.js';
 
+/** Milliseconds of binlog events parsed in one turn of the event loop before the others get theirs. */
+const TURN_MS = 4;
+
 /** Row images as JSON text keyed by PostgreSQL column name, or why the row cannot be stored. */
 export type ImageResult =
   | { ok: true; after: string | null; before: string | null }
@@ -128,6 +131,11 @@ export class BinlogStream extends EventEmitter<BinlogStreamEvents> {
   private readonly holds = new Set<unknown>();
   private connPause: (() => void) | null = null;
   private connResume: (() => void) | null = null;
+  /** When the current turn of the event loop began reading events, and whether a yield is under way. */
+  private turnStart = 0;
+  private turnEvents = 0;
+  private inTurn = false;
+  private yielding = false;
 
   constructor(private readonly opts: BinlogStreamOptions) {
     super();
@@ -147,6 +155,7 @@ export class BinlogStream extends EventEmitter<BinlogStreamEvents> {
     zongji.on('binlog', (evt: unknown) => {
       this.lastData = Date.now();
       this.onEvent(evt as ZongjiEvent);
+      this.yieldWhenDue();
     });
     const includeSchema = Object.fromEntries(this.opts.schemas.map((s) => [s, true as const]));
     const startOpts =
@@ -174,6 +183,30 @@ export class BinlogStream extends EventEmitter<BinlogStreamEvents> {
         this.emit('error', new Error(`no binlog data nor heartbeat for ${Math.round(silence / 1000)} s: connection presumed dead`));
       }
     }, Math.min(silence, 1000));
+  }
+
+  /**
+   * A backlog arrives faster than it is parsed: the socket then always has
+   * data, and one turn of the event loop would parse megabytes of it while
+   * the agent's PostgreSQL work (batch writes finishing, decoder calls
+   * returning) waits behind, stalling the replay by a tenth of a second at
+   * a time. After a few milliseconds of events, the binlog is held until
+   * the next turn (mysql2 keeps the packets already read).
+   */
+  private yieldWhenDue(): void {
+    if (!this.inTurn) {
+      this.inTurn = true;
+      this.turnStart = performance.now();
+      this.turnEvents = 0;
+      setImmediate(() => (this.inTurn = false));
+    }
+    if (++this.turnEvents % 64 !== 0 || this.yielding || performance.now() - this.turnStart < TURN_MS) return;
+    this.yielding = true;
+    this.hold('turn');
+    setImmediate(() => {
+      this.yielding = false;
+      this.release('turn');
+    });
   }
 
   /** Stops reading from the socket; MySQL buffers on its side until resume(). */
