@@ -10,6 +10,8 @@ export interface ReplayerOptions {
   sleepLoopSeconds: number;
   log: Logger;
   onError(err: unknown): void;
+  /** Called after each decoder call that applied batches, with their number. */
+  onReplayed?(batches: number): void;
 }
 
 /** Calls the decoder until no batch is left, then waits for the reader or sleep_loop. */
@@ -76,6 +78,7 @@ export class SourceReplayer {
         const r = await call.finally(() => (this.inFlight = null));
         failures = 0;
         if (r.batches > 0) {
+          this.opts.onReplayed?.(r.batches);
           this.opts.log.debug({ batches: r.batches, applied: r.applied, skipped: r.skipped }, 'batches replayed');
           continue;
         }

@@ -90,6 +90,7 @@ export class SourceReplica {
       sleepLoopSeconds: source.options.sleep_loop,
       log: this.opts.log.child({ role: 'replayer' }),
       onError: (err) => this.fail(err),
+      onReplayed: (batches) => this.reader?.replayed(batches),
     });
     this.replayer.start();
     // before reading: the lag is then the time the source was not followed
