@@ -23,6 +23,12 @@ export interface ReaderOptions {
   onError(err: Error): void;
   /** Bytes of decoded transactions held in memory before the binlog socket is paused. */
   maxQueueBytes?: number;
+  /**
+   * A replayer applies this reader's batches now and reports them with
+   * replayed(): the writer may then let a batch grow while the one before
+   * waits for the replay. Not while the replay is held or absent.
+   */
+  replayRunning?(): boolean;
 }
 
 /** A batch being filled with whole transactions, its log rows encoded as they arrive. */
@@ -347,7 +353,7 @@ export class SourceReader {
           // the replay's pace instead of the writer's (a batch of 3,000 events cost
           // the decoder twice as much per event as one of 25,000); a replay that
           // keeps up still gets each batch as soon as it is free for it.
-          if (this.unapplied >= 1 && !this.paused && open.events < o.replica_batch_size) {
+          if (this.unapplied >= 1 && !this.paused && open.events < o.replica_batch_size && this.opts.replayRunning?.()) {
             await new Promise<void>((resolve) => {
               this.wake = resolve;
               setTimeout(resolve, Math.min(sleepMs, 1000));

@@ -30,6 +30,11 @@ export class SourceReplayer {
     this.loop = this.run();
   }
 
+  /** Running, and no hold in place: decoder calls follow each other. */
+  get applying(): boolean {
+    return this.running && this.holds === 0;
+  }
+
   wake(): void {
     this.pendingWake = true;
     this.wakeUp?.();

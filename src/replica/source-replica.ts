@@ -122,6 +122,7 @@ export class SourceReplica {
         this.replayer?.wake();
       },
       onError: (err) => void this.readError(err),
+      replayRunning: () => this.replayer?.applying ?? false,
     });
     this.reader = reader;
     await reader.start();
