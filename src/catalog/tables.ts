@@ -63,10 +63,15 @@ export async function registerTables(cat: Catalog, sourceId: string, tables: Tab
     .execute();
 }
 
-/** A table's copy begins: the decoder leaves its events alone until the copy is swapped in. */
-export async function startTableCopy(cat: Catalog, sourceId: string, mysqlSchema: string, mysqlTable: string): Promise<void> {
+/**
+ * A table's copy begins: the decoder leaves its events alone until the copy
+ * is swapped in. The command copying it is recorded, so that its re-run
+ * (its agent died meanwhile) knows the table for one of its own.
+ */
+export async function startTableCopy(cat: Catalog, sourceId: string, mysqlSchema: string, mysqlTable: string, commandId: string | null): Promise<void> {
   await updateTable(cat, sourceId, mysqlSchema, mysqlTable, {
     state: 'copying', copy_started_at: new Date(), copy_finished_at: null, rows_copied: 0, bytes_copied: 0, copy_ranges: 0, reason: null,
+    ...(commandId !== null ? { copy_command: commandId } : {}),
   });
 }
 

@@ -74,7 +74,7 @@ export async function copyTable(conn: mysql.Connection, plan: TablePlan, ctx: Co
   const started = Date.now();
   // read before startTableCopy resets its counters: a resumed copy goes on from an interrupted attempt's
   const before = await getTable(ctx.cat, ctx.sourceId, plan.mysql.schema, plan.mysql.name);
-  await startTableCopy(ctx.cat, ctx.sourceId, plan.mysql.schema, plan.mysql.name);
+  await startTableCopy(ctx.cat, ctx.sourceId, plan.mysql.schema, plan.mysql.name, ctx.commandId);
   const inPlace = ctx.keepExisting && (await tableExists(ctx.pool, plan.pgSchema, plan.pgTable));
   const res = inPlace ? await reloadInPlace(conn, plan, ctx) : await loadAndSwap(conn, plan, ctx, log, before);
   log.info(

@@ -169,3 +169,26 @@ test('refresh_schema re-copies a whole mapped database while writes go on; exact
   }
   await assertAllExact();
 });
+
+test('sync_tables(ARRAY[\'disabled\']) run again after its agent died mid-copy copies the table it had begun', async () => {
+  const pool = env.pg.pool;
+  await pgChange(pool, "ALTER TABLE main.c ADD CONSTRAINT no_poison_again CHECK (name <> 'poison again')");
+  await env.my.conn.query("UPDATE c SET name = 'poison again' WHERE id = 6");
+  await waitFor('c excluded', async () => (await tableStates(pool, 'main')).c.state === 'excluded');
+  // the agent is gone, and the command left as a dead agent's run leaves it: the table it had
+  // begun copying marked 'copying' by it, the command back in the queue for another run
+  await agent!.stop();
+  agent = null;
+  const id = (await sql1<{ id: string }>(pool, "SELECT sch_chameleon.sync_tables('main', ARRAY['disabled'])::text AS id")).id;
+  await pool.query(
+    `UPDATE sch_chameleon.t_tables SET state = 'copying', copy_command = $1
+      WHERE source_id = (SELECT source_id FROM sch_chameleon.t_sources WHERE source_name = 'main') AND mysql_table = 'c'`, [id]);
+  agent = await startInProcessAgent(env.pg.url);
+  await startWriters();
+  const done = await sql1<{ state: string; progress: Record<string, unknown> }>(pool, 'SELECT * FROM sch_chameleon.wait_command($1)', [id]);
+  assert.equal(done.state, 'done');
+  assert.equal(done.progress.tables_total, 1, 'the table the interrupted run had begun is copied');
+  await waitFor('c replicating', async () => (await tableStates(pool, 'main')).c.state === 'replicating');
+  await env.my.conn.query("UPDATE c SET name = 'after the second sync' WHERE id BETWEEN 30 AND 40");
+  await assertAllExact();
+});
