@@ -260,11 +260,16 @@ export class Agent {
     }
   }
 
+  private busyWith(sourceId: string): boolean {
+    return this.replicas.has(sourceId) || this.starting.has(sourceId) || [...this.running.values()].some((r) => r.cmd.source_id === sourceId);
+  }
+
   private async releaseIfIdle(sourceId: string | null): Promise<void> {
-    if (!sourceId || this.stopping) return;
-    if (this.replicas.has(sourceId) || this.starting.has(sourceId)) return;
-    if ([...this.running.values()].some((r) => r.cmd.source_id === sourceId)) return;
+    if (!sourceId || this.stopping || this.busyWith(sourceId)) return;
     await releaseLease(this.cat, sourceId, this.id).catch(() => undefined);
+    // the next command of the source may have been claimed, on the lease, while it was being
+    // released: take it back, or that command's replica would find itself fenced out
+    if (!this.stopping && this.busyWith(sourceId)) await acquireLease(this.cat, sourceId, this.id, this.leaseSeconds).catch(() => false);
   }
 
   private async beat(): Promise<void> {

@@ -39,8 +39,11 @@ export async function acquireLease(cat: Catalog, sourceId: string, agentId: stri
   return res.rows.length > 0;
 }
 
+/** Gives up the agent's lease on a source, unless a command of the source claimed by the agent runs. */
 export async function releaseLease(cat: Catalog, sourceId: string, agentId: string): Promise<void> {
-  await sql`DELETE FROM sch_chameleon.t_source_leases WHERE source_id = ${sourceId} AND agent_id = ${agentId}`.execute(cat.db);
+  await sql`DELETE FROM sch_chameleon.t_source_leases l WHERE l.source_id = ${sourceId} AND l.agent_id = ${agentId}
+              AND NOT EXISTS (SELECT 1 FROM sch_chameleon.t_commands c
+                               WHERE c.source_id = ${sourceId} AND c.state = 'running' AND c.agent_id = ${agentId})`.execute(cat.db);
 }
 
 /** Sources whose replica should run and that no live agent other than this one holds. */
