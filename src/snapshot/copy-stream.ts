@@ -20,6 +20,12 @@ export function streamCopyText(conn: Connection, sql: string, layout: CopyLayout
   let query: RawRowsQuery | null = null;
   let failed = false;
   const chunks = new Readable({ highWaterMark: 2 * chunkBytes, read: () => query?.resume() });
+  // The COPY's pipeline listens for this stream's errors while it runs. A row
+  // that fails to encode after the pipeline was torn down (the COPY failed or
+  // was cancelled first) destroys the stream with nobody listening, which
+  // would be an uncaught exception that ends the agent: that copy has failed
+  // already, and its own error is the one reported.
+  chunks.on('error', () => undefined);
   const encoder = new CopyEncoder(layout, chunkBytes, (chunk) => {
     if (!chunks.push(chunk)) query?.pause();
   });
