@@ -9,9 +9,13 @@ export type { RowKind } from './rows-hook.js';
 /** Milliseconds of binlog events parsed in one turn of the event loop before the others get theirs. */
 const TURN_MS = 4;
 
-/** Row images as JSON text keyed by PostgreSQL column name, or why the row cannot be stored. */
+/**
+ * Row images as JSON text keyed by PostgreSQL column name (a string, or
+ * its UTF-8 bytes as a rows decoder writes them), or why the row cannot
+ * be stored.
+ */
 export type ImageResult =
-  | { ok: true; after: string | null; before: string | null }
+  | { ok: true; after: string | Buffer | null; before: string | Buffer | null }
   | { ok: false; reason: string; image: unknown };
 
 export interface RowChange {

@@ -5,6 +5,8 @@
  * other column type is read by zongji's own field decoder and converted by
  * the type map's fromBinlog, exactly as the generic path does it; the
  * images are the same text either way (test/integration/replica-row-decoder).
+ * Images are written as bytes, in the form the log's COPY takes them
+ * (UTF-8, COPY's escapes applied), and copied into the log rows as they are.
  */
 import type { ColumnMapping, MysqlColumn } from '../mysql/column.js';
 import { UnfitValueError } from '../mysql/column.js';
@@ -13,6 +15,8 @@ import { NUL_REASON } from '../mysql/type-map/values.js';
 import { decodeMysqlText } from '../mysql/type-map/charset.js';
 import { ZongjiFieldReader, type RowKind, type RowsDecoder, type ZongjiColumn, type ZongjiTableMapEntry } from '../binlog/rows-hook.js';
 import type { ImageResult } from '../binlog/stream.js';
+import { PieceWriter, type ByteWriter } from '../bytes.js';
+import { copyEscape } from '../catalog/batches.js';
 
 export interface ShapeColumn {
   column: MysqlColumn;
@@ -60,14 +64,25 @@ type Codec =
 
 interface Field {
   name: string;
-  /** '"pg_name":', ready to write; null for a column left out of the image. */
-  keyText: string | null;
+  /** '"pg_name":' as UTF-8, ready to write; null for a column left out of the image. */
+  keyText: Buffer | null;
   codec: Codec;
   map: ColumnMapping | null;
   inKey: boolean;
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const NULL_JSON = Buffer.from('null');
+/** '"\\x' (the start of bytea hex input in a JSON string), COPY-escaped. */
+const BYTEA_START = Buffer.from('"\\\\\\\\x');
+
+/**
+ * Where the images are written, one after the other, each taken out as a
+ * view of its bytes: one writer for every decoder, which runs synchronously,
+ * row by row.
+ */
+const scratch = new PieceWriter(256 * 1024);
 
 function intCodec(type: number, col: MysqlColumn): Codec | null {
   if (!INTEGER_TYPES.has(col.dataType)) return null;
@@ -137,7 +152,7 @@ export class TableRowsDecoder implements RowsDecoder {
       const sc = shape.columns.get(zc.name)!;
       return {
         name: zc.name,
-        keyText: sc.map.generated ? null : `${JSON.stringify(sc.pgName)}:`,
+        keyText: sc.map.generated ? null : Buffer.from(copyEscape(`${JSON.stringify(sc.pgName)}:`)),
         codec: codecFor(zc, sc.column),
         map: sc.map,
         inKey: key.has(zc.name),
@@ -199,17 +214,18 @@ export class TableRowsDecoder implements RowsDecoder {
       const rowStart = off;
       try {
         if (kind === 'update') {
-          const before = this.row(buf, off, present, this.hasKey);
-          const after = this.row(buf, before.next, presentAfter!, false);
-          off = after.next;
-          out.push({ ok: true, before: before.json, after: after.json });
+          off = this.row(buf, off, present, this.hasKey);
+          const before = scratch.take();
+          off = this.row(buf, off, presentAfter!, false);
+          out.push({ ok: true, before, after: scratch.take() });
         } else {
-          const r = this.row(buf, off, present, kind === 'delete' && this.hasKey);
-          off = r.next;
-          out.push(kind === 'insert' ? { ok: true, after: r.json, before: null } : { ok: true, after: null, before: r.json });
+          off = this.row(buf, off, present, kind === 'delete' && this.hasKey);
+          const image = scratch.take();
+          out.push(kind === 'insert' ? { ok: true, after: image, before: null } : { ok: true, after: null, before: image });
         }
       } catch (err) {
         if (!(err instanceof UnfitValueError)) throw err;
+        scratch.reset();
         const printable = this.printable(kind, buf, rowStart, present, presentAfter);
         off = printable.next;
         out.push({ ok: false, reason: err.message, image: printable.image });
@@ -218,86 +234,92 @@ export class TableRowsDecoder implements RowsDecoder {
     return out;
   }
 
-  /** One row image from buf at off; keyOnly writes only the primary key (a before image). */
-  private row(buf: Buffer, off: number, present: Buffer, keyOnly: boolean): { json: string; next: number } {
+  /**
+   * One row image from buf at off, written into the scratch writer as JSON
+   * text in COPY form; keyOnly writes only the primary key (a before image).
+   * Returns the offset after the row.
+   */
+  private row(buf: Buffer, off: number, present: Buffer, keyOnly: boolean): number {
+    const w = scratch;
     const fields = this.fields;
     let presentCount = 0;
     for (let i = 0; i < fields.length; i++) if (present[i >> 3] & (1 << (i & 7))) presentCount++;
     const nullAt = off;
     off += (presentCount + 7) >> 3;
-    let json = '{';
-    let first = true;
+    w.byte(0x7b);
     let nullBit = 0;
     for (let i = 0; i < fields.length; i++) {
       const f = fields[i];
       const write = f.keyText !== null && (!keyOnly || f.inKey);
-      if (!(present[i >> 3] & (1 << (i & 7)))) {
-        // not in the image (binlog_row_image other than FULL): null, as the generic path gives it
-        if (write) {
-          json += (first ? '' : ',') + f.keyText + 'null';
-          first = false;
-        }
-        continue;
+      // not in the image (binlog_row_image other than FULL): null, as the generic path gives it
+      let isNull = true;
+      if (present[i >> 3] & (1 << (i & 7))) {
+        isNull = (buf[nullAt + (nullBit >> 3)] & (1 << (nullBit & 7))) !== 0;
+        nullBit++;
       }
-      const isNull = buf[nullAt + (nullBit >> 3)] & (1 << (nullBit & 7));
-      nullBit++;
       if (isNull) {
         if (write) {
-          json += (first ? '' : ',') + f.keyText + 'null';
-          first = false;
+          key(w, f);
+          w.bytes(NULL_JSON);
         }
         continue;
       }
-      let r: { text: string | undefined; next: number };
       try {
-        r = this.field(f, i, buf, off, write);
+        off = this.field(f, i, buf, off, write ? w : null);
       } catch (err) {
         if (err instanceof UnfitValueError) throw new UnfitValueError(`${err.message} (column ${f.name})`);
         throw err;
       }
-      off = r.next;
-      if (write && r.text !== undefined) {
-        json += (first ? '' : ',') + f.keyText + r.text;
-        first = false;
-      }
     }
-    return { json: json + '}', next: off };
+    w.byte(0x7d);
+    return off;
   }
 
-  /** One field: its JSON text (when wanted) and the offset after it. */
-  private field(f: Field, i: number, buf: Buffer, off: number, want: boolean): { text: string | undefined; next: number } {
+  /** One field: its key and JSON text written to w (when given); returns the offset after it. */
+  private field(f: Field, i: number, buf: Buffer, off: number, w: ByteWriter | null): number {
     const c = f.codec;
     switch (c.kind) {
       case 'int':
-        return { text: want ? intText(buf, off, c.size, c.unsigned) : undefined, next: off + c.size };
+        if (w) writeInt(key(w, f), buf, off, c.size, c.unsigned);
+        return off + c.size;
       case 'year': {
         const v = buf[off];
-        return { text: want ? String(v === 0 ? 0 : v + 1900) : undefined, next: off + 1 };
+        if (w) key(w, f).int(v === 0 ? 0 : v + 1900);
+        return off + 1;
       }
       case 'float':
       case 'double': {
         const size = c.kind === 'float' ? 4 : 8;
-        if (!want) return { text: undefined, next: off + size };
-        const v = c.kind === 'float' ? buf.readFloatLE(off) : buf.readDoubleLE(off);
-        // MySQL keeps the sign of zero; JSON.stringify(-0) would not
-        return { text: Object.is(v, -0) ? '"-0"' : JSON.stringify(v), next: off + size };
+        if (w) {
+          const v = c.kind === 'float' ? buf.readFloatLE(off) : buf.readDoubleLE(off);
+          // MySQL keeps the sign of zero; JSON.stringify(-0) would not
+          key(w, f).latin1(Object.is(v, -0) ? '"-0"' : JSON.stringify(v));
+        }
+        return off + size;
       }
       case 'text': {
         const len = readLength(buf, off, c.prefix);
         const s = off + c.prefix;
         const e = s + len;
-        return { text: want ? textJson(buf, s, e, c) : undefined, next: e };
+        if (w) writeText(key(w, f), buf, s, e, c);
+        return e;
       }
       case 'bytes': {
         const len = readLength(buf, off, c.prefix);
         const s = off + c.prefix;
         const e = s + len;
-        return { text: want ? bytesJson(buf, s, e, c.padTo) : undefined, next: e };
+        if (w) writeBytes(key(w, f), buf, s, e, c.padTo);
+        return e;
       }
       default: {
         const r = this.reader.read(buf, off, i);
-        if (!want) return { text: undefined, next: r.next };
-        return { text: r.value === null ? 'null' : jsonOf(f.map!.fromBinlog(r.value)), next: r.next };
+        if (w) {
+          const text = r.value === null ? 'null' : jsonOf(f.map!.fromBinlog(r.value));
+          // undefined: a value JSON has no text for, left out as JSON.stringify leaves it out on the generic path;
+          // JSON documents are their own text, raw newlines and tabs included
+          if (text !== undefined) key(w, f).utf8(copyEscape(text));
+        }
+        return r.next;
       }
     }
   }
@@ -339,61 +361,69 @@ export class TableRowsDecoder implements RowsDecoder {
   }
 }
 
-function intText(buf: Buffer, off: number, size: 1 | 2 | 3 | 4 | 8, unsigned: boolean): string {
+/** Starts a field of the image in w: a comma after the fields before it, then its key. */
+function key(w: ByteWriter, f: Field): ByteWriter {
+  // the image so far is '{' alone before its first field
+  if (w.length > 1) w.byte(COMMA);
+  w.bytes(f.keyText!);
+  return w;
+}
+
+function writeInt(w: ByteWriter, buf: Buffer, off: number, size: 1 | 2 | 3 | 4 | 8, unsigned: boolean): void {
   switch (size) {
     case 1:
-      return String(unsigned ? buf[off] : (buf[off] << 24) >> 24);
+      w.int(unsigned ? buf[off] : (buf[off] << 24) >> 24);
+      return;
     case 2:
-      return String(unsigned ? buf.readUInt16LE(off) : buf.readInt16LE(off));
+      w.int(unsigned ? buf.readUInt16LE(off) : buf.readInt16LE(off));
+      return;
     case 3: {
       const v = buf[off] | (buf[off + 1] << 8) | (buf[off + 2] << 16);
-      return String(unsigned ? v : (v << 8) >> 8);
+      w.int(unsigned ? v : (v << 8) >> 8);
+      return;
     }
     case 4:
-      return String(unsigned ? buf.readUInt32LE(off) : buf.readInt32LE(off));
+      w.int(unsigned ? buf.readUInt32LE(off) : buf.readInt32LE(off));
+      return;
     default: {
       const lo = buf.readUInt32LE(off);
       const hi = unsigned ? buf.readUInt32LE(off + 4) : buf.readInt32LE(off + 4);
       // a double is exact within ±(2^53 - 1); beyond, zongji gives an exact string, and so do we
-      if (hi < 0x200000 && (hi > -0x200000 || (hi === -0x200000 && lo > 0))) return String(hi * 4294967296 + lo);
+      if (hi < 0x200000 && (hi > -0x200000 || (hi === -0x200000 && lo > 0))) {
+        w.int(hi * 4294967296 + lo);
+        return;
+      }
       const big = unsigned ? buf.readBigUInt64LE(off) : buf.readBigInt64LE(off);
-      return `"${big.toString()}"`;
+      w.latin1(`"${big.toString()}"`);
     }
   }
 }
 
 /**
  * A text value as a JSON string. Printable ASCII without '"' and '\' (most
- * text) is its own JSON; anything else goes the generic way: decoded in
- * the column's character set, NUL refused, JSON.stringify.
+ * text) is its own JSON, copied as it is; anything else goes the generic
+ * way: decoded in the column's character set, NUL refused, JSON.stringify.
  */
-function textJson(buf: Buffer, s: number, e: number, c: { trim: boolean; charset: string | null }): string {
-  let plain = c.charset === null || ASCII_COMPATIBLE.has(c.charset);
-  if (plain) {
-    for (let p = s; p < e; p++) {
-      const b = buf[p];
-      if (b < 0x20 || b > 0x7e || b === 0x22 || b === 0x5c) {
-        plain = false;
-        break;
-      }
-    }
-  }
-  if (plain) {
+function writeText(w: ByteWriter, buf: Buffer, s: number, e: number, c: { trim: boolean; charset: string | null }): void {
+  if (c.charset === null || ASCII_COMPATIBLE.has(c.charset)) {
     let end = e;
     if (c.trim) while (end > s && buf[end - 1] === 0x20) end--;
-    return `"${buf.toString('latin1', s, end)}"`;
+    if (w.quotedPlain(buf, s, end)) return;
   }
   let text = decodeMysqlText(buf.subarray(s, e), c.charset);
   if (text.includes('\u0000')) throw new UnfitValueError(NUL_REASON);
   // MySQL strips the pad spaces of CHAR(n) on every read
   if (c.trim) text = text.replace(/ +$/, '');
-  return JSON.stringify(text);
+  // JSON's escapes are backslashes, which COPY doubles; JSON leaves no raw control character
+  const json = JSON.stringify(text);
+  w.utf8(json.indexOf('\\') === -1 ? json : json.replace(/\\/g, '\\\\'));
 }
 
 /** Bytes as bytea hex input in a JSON string ("\\x..."); binary(n) gets back the zero padding the binlog drops. */
-function bytesJson(buf: Buffer, s: number, e: number, padTo: number | undefined): string {
-  let hex = buf.toString('hex', s, e);
+function writeBytes(w: ByteWriter, buf: Buffer, s: number, e: number, padTo: number | undefined): void {
+  w.bytes(BYTEA_START);
+  w.latin1(buf.toString('hex', s, e));
   const len = e - s;
-  if (padTo !== undefined && len < padTo) hex += HEX[0].repeat(padTo - len);
-  return `"\\\\x${hex}"`;
+  if (padTo !== undefined && len < padTo) w.latin1('00'.repeat(padTo - len));
+  w.byte(QUOTE);
 }
