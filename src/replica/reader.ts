@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type mysql from 'mysql2/promise';
 import type { Logger } from '../log.js';
 import { BinlogStream, type BinlogPosition, type BinlogTransaction } from '../binlog/stream.js';
+import { ReplayPace } from './replay-pace.js';
 import { LogEventsEncoder, reserveBatchIds, touchReader, writeBatch, type BatchToWrite } from '../catalog/batches.js';
 import type { Source } from '../catalog/sources.js';
 import { listSelects } from '../snapshot/plan.js';
@@ -69,8 +70,8 @@ export class SourceReader {
   private waiting: BinlogTransaction[] = [];
   private queuedBytes = 0;
   private paused = false;
-  /** Batches this reader wrote that the replayer has not applied yet. */
-  private unapplied = 0;
+  /** Batches this reader wrote that the replayer has not applied yet, and the pace of both. */
+  private readonly pace = new ReplayPace();
   private running = false;
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
@@ -266,7 +267,7 @@ export class SourceReader {
 
   /** The replayer applied batches (the oldest first; ones this reader did not write are not counted). */
   replayed(batches: number): void {
-    this.unapplied = Math.max(0, this.unapplied - batches);
+    this.pace.replayed(batches);
     this.wake?.();
   }
 
@@ -349,17 +350,20 @@ export class SourceReader {
             continue;
           }
           // A written batch waits for the replay: this one would only wait behind it,
-          // so let it grow meanwhile. Catching up a backlog, batches then grow with
-          // the replay's pace instead of the writer's (a batch of 3,000 events cost
-          // the decoder twice as much per event as one of 25,000); a replay that
-          // keeps up still gets each batch as soon as it is free for it.
-          if (this.unapplied >= 1 && !this.paused && open.events < o.replica_batch_size && this.opts.replayRunning?.()) {
-            await new Promise<void>((resolve) => {
-              this.wake = resolve;
-              setTimeout(resolve, Math.min(sleepMs, 1000));
-            });
-            this.wake = null;
-            continue;
+          // so let it grow meanwhile, until its write would end as the replay gets
+          // to it (ReplayPace). Catching up a backlog, batches then grow with the
+          // replay's pace instead of the writer's; a replay that keeps up still
+          // gets each batch as soon as it is free for it.
+          if (this.pace.unapplied >= 1 && !this.paused && open.events < o.replica_batch_size && this.opts.replayRunning?.()) {
+            const grow = this.pace.growFor(open.events);
+            if (grow > 0) {
+              await new Promise<void>((resolve) => {
+                this.wake = resolve;
+                setTimeout(resolve, Math.min(grow, sleepMs, 1000));
+              });
+              this.wake = null;
+              continue;
+            }
           }
           // a write in flight will take this batch's successors with it: let the batch grow meanwhile
           if (inFlight.length > 0 && !this.paused) {
@@ -405,8 +409,9 @@ export class SourceReader {
   }
 
   private async write(batch: BatchToWrite, previous: Promise<void> | undefined): Promise<void> {
+    const began = Date.now();
     await writeBatch(this.opts.pool, this.opts.agentId, this.opts.source.id, batch, previous);
-    this.unapplied++;
+    this.pace.wrote(batch.events, Date.now() - began);
     this.lastWrite = Date.now();
     this.lastTouch = this.lastWrite;
     if (this.paused && this.queuedBytes < this.maxQueueBytes / 2) {
