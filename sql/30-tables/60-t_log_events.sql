@@ -22,7 +22,6 @@ CREATE TABLE sch_chameleon.t_log_events (
     tx_file      text COLLATE "C" NOT NULL,
     tx_pos       bigint      NOT NULL,
     tx_seq       integer     NOT NULL,
-    event_at     timestamptz,
     ddl          text,
     PRIMARY KEY (batch_id, table_no, event_seq)
 )

@@ -1,8 +1,8 @@
 -- Builds, once per table and replay call, the statements the decoder runs.
 -- Every statement reads the log rows of one table in a range of one batch:
---   $1 batch, $2/$3 first and last event, $4/$5 MySQL schema and table,
---   $6/$7 the table's copy coordinates (events of transactions committed at
---   or before them are already in the copy and are left out).
+--   $1 batch, $2/$3 first and last event, $4 the table's number in the
+--   batch, $5/$6 the table's copy coordinates (events of transactions
+--   committed at or before them are already in the copy and are left out).
 CREATE FUNCTION sch_chameleon.fn_decoder_statements(p_schema text, p_table text, p_pk text[])
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
@@ -17,17 +17,18 @@ DECLARE
     v_list     text;
     v_rlist    text;
     v_set      text;
-    v_excluded text;
     v_keys     text;
     v_pkmatch  text;
     v_nkeys    bigint;
-    v_kbcols   text;
     v_kacols   text;
     v_kbs      text;
     v_kas      text;
     v_kbask    text;
     v_ks       text;
-    v_delmatch text;
+    v_on       text;
+    v_scols    text;
+    v_svals    text;
+    v_sset     text;
     v_rowmatch text;
     v_result   jsonb;
 BEGIN
@@ -62,21 +63,25 @@ BEGIN
         -- own types (what the target stores), not by jsonb: sorting typed
         -- values costs a fraction of sorting jsonb arrays.
         SELECT count(a.attname),
-               string_agg(format('(l.row_before ->> %L)::%s AS kb%s', k.name, format_type(a.atttypid, a.atttypmod), k.n), ', ' ORDER BY k.n),
-               string_agg(format('(l.row_after ->> %L)::%s AS ka%s', k.name, format_type(a.atttypid, a.atttypmod), k.n), ', ' ORDER BY k.n),
-               string_agg(format('kb%s', k.n), ', ' ORDER BY k.n),
-               string_agg(format('ka%s', k.n), ', ' ORDER BY k.n),
-               string_agg(format('kb%s AS k%s', k.n, k.n), ', ' ORDER BY k.n),
-               string_agg(format('k%s', k.n), ', ' ORDER BY k.n),
-               string_agg(format('t.%I = f.k%s', k.name, k.n), ' AND ' ORDER BY k.n)
-        INTO v_nkeys, v_kbcols, v_kacols, v_kbs, v_kas, v_kbask, v_ks, v_delmatch
+               string_agg(format('(l.row_before ->> %L)::%s', k.name, format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY k.n),
+               string_agg(format('(l.row_after ->> %L)::%s', k.name, format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY k.n),
+               string_agg(format('(l.row_before ->> %L)::%s AS k%s', k.name, format_type(a.atttypid, a.atttypmod), k.n), ', ' ORDER BY k.n),
+               string_agg(format('(l.row_after ->> %L)::%s', k.name, format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY k.n),
+               string_agg(format('a.k%s', k.n), ', ' ORDER BY k.n),
+               string_agg(format('t.%I = s.k%s', k.name, k.n), ' AND ' ORDER BY k.n)
+        INTO v_nkeys, v_kbs, v_kas, v_kbask, v_kacols, v_ks, v_on
         FROM unnest(p_pk) WITH ORDINALITY AS k(name, n)
         LEFT JOIN pg_attribute a ON a.attrelid = v_rel AND a.attname = k.name AND a.attnum > 0 AND NOT a.attisdropped;
         IF v_nkeys <> cardinality(p_pk) THEN
             RAISE EXCEPTION 'target table %.% lacks a key column of %', p_schema, p_table, p_pk USING ERRCODE = 'undefined_column';
         END IF;
-        SELECT string_agg(format('%I = EXCLUDED.%I', c, c), ', ') INTO v_excluded
-        FROM unnest(v_cols) c WHERE c <> ALL (p_pk);
+        -- the source of the MERGE names the image's columns c1, c2, ... and its key k1, k2, ...:
+        -- names of ours, which no column of the table can collide with
+        SELECT string_agg(format('r.%I AS c%s', c.name, c.n), ', ' ORDER BY c.n),
+               string_agg(format('s.c%s', c.n), ', ' ORDER BY c.n),
+               string_agg(format('%I = s.c%s', c.name, c.n), ', ' ORDER BY c.n) FILTER (WHERE c.name <> ALL (p_pk))
+        INTO v_scols, v_svals, v_sset
+        FROM unnest(v_cols) WITH ORDINALITY AS c(name, n);
         v_result := v_result || jsonb_build_object(
             'delete_one', format(
                 'DELETE FROM %s t USING (SELECT %s FROM sch_chameleon.t_log_events l'
@@ -86,27 +91,33 @@ BEGIN
             -- The net effect of a range: every key ends deleted or holding the
             -- after image of its last event; the events of a batch commit
             -- together, so only that final state is ever visible. One
-            -- statement per table and batch, however the events interleave.
+            -- statement per table and batch, however the events interleave:
+            -- each event gives its key's end (a delete, or a key-changing
+            -- update, ends the old key; an insert or update sets the new one),
+            -- the last one per key wins, and one MERGE applies them.
             'net', format(
-                'WITH ev AS (SELECT l.event_seq, l.kind, l.row_after, %s, %s'
-                '              FROM sch_chameleon.t_log_events l WHERE %s),'
-                ' assign AS (SELECT event_seq, 0 AS sub, %s, NULL::jsonb AS img FROM ev'
-                '             WHERE kind = ''delete'' OR (kind = ''update'' AND (%s) IS DISTINCT FROM (%s))'
-                '            UNION ALL'
-                '            SELECT event_seq, 1, %s, row_after FROM ev WHERE kind IN (''insert'', ''update'')),'
-                ' final AS (SELECT DISTINCT ON (%s) %s, img FROM assign ORDER BY %s, event_seq DESC, sub DESC),'
-                ' del AS (DELETE FROM %s t USING final f WHERE f.img IS NULL AND %s RETURNING 1)'
-                ' INSERT INTO %s AS t (%s) OVERRIDING SYSTEM VALUE SELECT %s'
-                ' FROM final f CROSS JOIN LATERAL jsonb_populate_record(NULL::%s, f.img) r WHERE f.img IS NOT NULL'
-                ' ON CONFLICT (%s) DO %s',
-                v_kbcols, v_kacols, v_filter,
+                'MERGE INTO %s AS t USING ('
+                ' SELECT f.*, f.img IS NULL AS gone, %s'
+                ' FROM (SELECT DISTINCT ON (%s) %s, a.img FROM sch_chameleon.t_log_events l'
+                '       CROSS JOIN LATERAL (SELECT %s, 0 AS sub, NULL::jsonb AS img'
+                '                            WHERE l.kind = ''delete'' OR (l.kind = ''update'' AND (%s) IS DISTINCT FROM (%s))'
+                '                           UNION ALL'
+                '                           SELECT %s, 1, l.row_after WHERE l.kind IN (''insert'', ''update'')) a'
+                '       WHERE %s ORDER BY %s, l.event_seq DESC, a.sub DESC) f'
+                ' LEFT JOIN LATERAL jsonb_populate_record(NULL::%s, f.img) r ON true) s'
+                ' ON %s'
+                ' WHEN MATCHED AND s.gone THEN DELETE'
+                ' WHEN MATCHED THEN %s'
+                ' WHEN NOT MATCHED AND NOT s.gone THEN INSERT (%s) OVERRIDING SYSTEM VALUE VALUES (%s)',
+                v_target, v_scols,
+                v_ks, v_ks,
                 v_kbask, v_kbs, v_kas,
-                v_kas,
-                v_ks, v_ks, v_ks,
-                v_target, v_delmatch,
-                v_target, v_list, v_rlist, v_target,
-                (SELECT string_agg(format('%I', k), ', ') FROM unnest(p_pk) k),
-                CASE WHEN v_excluded IS NULL THEN 'NOTHING' ELSE 'UPDATE SET ' || v_excluded END));
+                v_kacols,
+                v_filter, v_ks,
+                v_target,
+                v_on,
+                CASE WHEN v_sset IS NULL THEN 'DO NOTHING' ELSE 'UPDATE SET ' || v_sset END,
+                v_list, v_svals));
     ELSE
         -- no key: a row is identified by all its values, one matching row per event
         SELECT string_agg(format('t2.%I', c), ', ') INTO v_rowmatch FROM unnest(v_cols) c;

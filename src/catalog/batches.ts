@@ -16,7 +16,6 @@ export interface LogEvent {
   txFile: string;
   txPos: number;
   txSeq: number;
-  eventAt: Date | null;
   ddl: string | null;
 }
 
@@ -136,12 +135,10 @@ export class LogEventsEncoder {
   private seq = 0;
   /** 'batch\t', the start of every row. */
   private readonly batchField: Buffer;
-  // binlog files and commit times repeat from row to row: escaped or formatted once
+  // binlog files repeat from row to row: escaped once
   private readonly files = new Map<string, Buffer>();
   /** The decoder reads the batch by table: each table gets its number in the batch. */
   private readonly tableNos = new Map<string, Map<string, number>>();
-  private lastAt: Date | null = null;
-  private lastAtField = COPY_NULL;
 
   constructor(batchId: string) {
     this.batchField = Buffer.from(`${batchId}\t`);
@@ -166,13 +163,8 @@ export class LogEventsEncoder {
     txFile: string,
     txPos: number,
     txSeq: number,
-    eventAt: Date | null,
     ddl: string | null,
   ): void {
-    if (eventAt !== this.lastAt) {
-      this.lastAt = eventAt;
-      this.lastAtField = eventAt ? Buffer.from(eventAt.toISOString()) : COPY_NULL;
-    }
     let tables = this.tableNos.get(schema);
     if (tables === undefined) this.tableNos.set(schema, (tables = new Map()));
     let tableNo = tables.get(table);
@@ -203,8 +195,6 @@ export class LogEventsEncoder {
     w.byte(TAB);
     w.int(txSeq);
     w.byte(TAB);
-    w.bytes(this.lastAtField);
-    w.byte(TAB);
     if (ddl === null) w.bytes(COPY_NULL);
     else w.utf8(copyField(ddl));
     w.byte(NEWLINE);
@@ -223,7 +213,7 @@ export class LogEventsEncoder {
 /** The log rows of a batch as COPY text for t_log_events, in chunks of about 64 KB. */
 export function encodeLogEvents(batchId: string, events: LogEvent[]): Buffer[] {
   const enc = new LogEventsEncoder(batchId);
-  for (const e of events) enc.add(e.schema, e.table, e.kind, e.after, e.before, e.txFile, e.txPos, e.txSeq, e.eventAt, e.ddl);
+  for (const e of events) enc.add(e.schema, e.table, e.kind, e.after, e.before, e.txFile, e.txPos, e.txSeq, e.ddl);
   return enc.finish();
 }
 
@@ -266,7 +256,7 @@ export async function writeBatch(
     if (batch.payload.length > 0) {
       const copy = client.query(
         copyFrom(
-          'COPY sch_chameleon.t_log_events (batch_id, event_seq, table_no, mysql_schema, mysql_table, kind, row_after, row_before, tx_file, tx_pos, tx_seq, event_at, ddl) FROM STDIN',
+          'COPY sch_chameleon.t_log_events (batch_id, event_seq, table_no, mysql_schema, mysql_table, kind, row_after, row_before, tx_file, tx_pos, tx_seq, ddl) FROM STDIN',
         ),
       );
       await pipeline(Readable.from(batch.payload), copy);

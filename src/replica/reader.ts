@@ -236,7 +236,7 @@ export class SourceReader {
       for (const t of tablesTouchedByDdl(tx.ddl.statement, tx.ddl.schema)) {
         if (!this.selected(t.schema, t.table)) continue;
         b.firstEventAt ??= tx.timestamp;
-        log.add(t.schema, t.table, 'ddl', null, null, file, pos, txSeq, tx.timestamp, tx.ddl.statement);
+        log.add(t.schema, t.table, 'ddl', null, null, file, pos, txSeq, tx.ddl.statement);
         b.events++;
       }
     }
@@ -248,7 +248,7 @@ export class SourceReader {
         continue;
       }
       b.firstEventAt ??= tx.timestamp;
-      log.add(change.schema, change.table, change.kind, img.after, img.before, file, pos, txSeq, tx.timestamp, null);
+      log.add(change.schema, change.table, change.kind, img.after, img.before, file, pos, txSeq, null);
       b.events++;
     }
     b.transactions++;
