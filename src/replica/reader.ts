@@ -324,11 +324,7 @@ export class SourceReader {
         if (this.queue.length === 0) {
           const open = this.open;
           if (!open || open.transactions === 0) {
-            await new Promise<void>((resolve) => {
-              this.wake = resolve;
-              setTimeout(resolve, Math.min(sleepMs, 1000));
-            });
-            this.wake = null;
+            await this.nextWake(Math.min(sleepMs, 1000));
             continue;
           }
           // A batch costs the decoder a fixed few milliseconds: under a steady
@@ -357,18 +353,13 @@ export class SourceReader {
           if (this.pace.unapplied >= 1 && !this.paused && open.events < o.replica_batch_size && this.opts.replayRunning?.()) {
             const grow = this.pace.growFor(open.events);
             if (grow > 0) {
-              await new Promise<void>((resolve) => {
-                this.wake = resolve;
-                setTimeout(resolve, Math.min(grow, sleepMs, 1000));
-              });
-              this.wake = null;
+              await this.nextWake(Math.min(grow, sleepMs, 1000));
               continue;
             }
           }
           // a write in flight will take this batch's successors with it: let the batch grow meanwhile
           if (inFlight.length > 0 && !this.paused) {
-            await Promise.race([inFlight[inFlight.length - 1].write.catch(() => undefined), new Promise<void>((resolve) => (this.wake = resolve))]);
-            this.wake = null;
+            await this.nextWake(Infinity, inFlight[inFlight.length - 1].write);
             continue;
           }
           this.closeOpen();
@@ -405,6 +396,25 @@ export class SourceReader {
       }
     } finally {
       await Promise.allSettled(inFlight.map((f) => f.write));
+    }
+  }
+
+  /**
+   * Until something changes for the writer (a transaction added, a batch
+   * applied, the reader stopping: wake()), `ms` milliseconds pass, or
+   * `until` settles.
+   */
+  private async nextWake(ms: number, until?: Promise<unknown>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const woken = new Promise<void>((resolve) => {
+      this.wake = resolve;
+      if (Number.isFinite(ms)) timer = setTimeout(resolve, ms);
+    });
+    try {
+      await (until ? Promise.race([woken, until.then(() => undefined, () => undefined)]) : woken);
+    } finally {
+      clearTimeout(timer);
+      this.wake = null;
     }
   }
 

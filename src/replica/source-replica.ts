@@ -107,7 +107,8 @@ export class SourceReplica {
     if (!source) throw new ChameleonError(ErrorCodes.LEASE_LOST, 'source dropped');
     await this.requireResumeFile(source);
     const postgis = await hasExtension(this.opts.cat.pool, 'postgis');
-    const log = this.opts.log.child({ role: 'reader', position: `${source.readFile}:${source.readPos}` });
+    // where it starts; each batch's log line carries the position it ends at
+    const log = this.opts.log.child({ role: 'reader', start: `${source.readFile}:${source.readPos}` });
     const reader = new SourceReader({
       pool: this.opts.cat.pool,
       agentId: this.opts.agentId,
