@@ -78,6 +78,8 @@ CREATE TABLE sch_chameleon.t_sources (
     events_read      bigint      NOT NULL DEFAULT 0,
     events_applied   bigint      NOT NULL DEFAULT 0,
     events_skipped   bigint      NOT NULL DEFAULT 0,
+    -- the last vacuum of the log (run_maintenance, auto_maintenance counts from it)
+    last_maintenance_at  timestamptz,
     last_error       text,
     -- a condition that will become an error if nothing changes (binlog retention shorter than the lag)
     warning          text,
@@ -1887,6 +1889,28 @@ $$;
 COMMENT ON FUNCTION sch_chameleon.wait_for_position(text, text, interval) IS
 'Returns once everything up to a MySQL file:position, a MariaDB GTID position or every transaction of a MySQL GTID set is applied in PostgreSQL (read-your-writes).';
 
+-- sql/60-control/60-run_maintenance.sql
+-- VACUUM cannot run in a function (nor in any transaction): the agent runs it.
+CREATE FUNCTION sch_chameleon.run_maintenance(source text, "full" boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_src sch_chameleon.t_sources := sch_chameleon.fn_source(source, true);
+BEGIN
+    IF "full" IS NULL THEN
+        RAISE EXCEPTION 'argument "full" must be true or false, not NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'false vacuums the log while the replica goes on; true rewrites it, locking out every source''s replica meanwhile.';
+    END IF;
+    RETURN sch_chameleon.fn_enqueue(v_src, 'run_maintenance', jsonb_build_object('full', "full"));
+END
+$$;
+COMMENT ON FUNCTION sch_chameleon.run_maintenance(text, boolean) IS
+'Prunes the source''s applied batches past batch_retention and vacuums the log and batch tables (VACUUM FULL when full); returns the command id.';
+
 -- sql/70-status/10-show_sources.sql
 CREATE FUNCTION sch_chameleon.show_sources()
 RETURNS TABLE (source text, source_id bigint, mysql_url text, schema_mappings jsonb, options jsonb,
@@ -2070,7 +2094,8 @@ GRANT EXECUTE ON FUNCTION
     sch_chameleon.enable_replica(text),
     sch_chameleon.wait_command(bigint, interval),
     sch_chameleon.cancel_command(bigint),
-    sch_chameleon.wait_for_position(text, text, interval)
+    sch_chameleon.wait_for_position(text, text, interval),
+    sch_chameleon.run_maintenance(text, boolean)
 TO chameleon_admin;
 
 -- sql/95-extension/10-config-dump.sql

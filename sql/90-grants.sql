@@ -30,5 +30,6 @@ GRANT EXECUTE ON FUNCTION
     sch_chameleon.enable_replica(text),
     sch_chameleon.wait_command(bigint, interval),
     sch_chameleon.cancel_command(bigint),
-    sch_chameleon.wait_for_position(text, text, interval)
+    sch_chameleon.wait_for_position(text, text, interval),
+    sch_chameleon.run_maintenance(text, boolean)
 TO chameleon_admin;

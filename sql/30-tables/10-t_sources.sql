@@ -27,6 +27,8 @@ CREATE TABLE sch_chameleon.t_sources (
     events_read      bigint      NOT NULL DEFAULT 0,
     events_applied   bigint      NOT NULL DEFAULT 0,
     events_skipped   bigint      NOT NULL DEFAULT 0,
+    -- the last vacuum of the log (run_maintenance, auto_maintenance counts from it)
+    last_maintenance_at  timestamptz,
     last_error       text,
     -- a condition that will become an error if nothing changes (binlog retention shorter than the lag)
     warning          text,

@@ -3,9 +3,11 @@
 -- 0.3.0: log rows no longer carry their event's commit time (nothing read
 -- it; batches keep their first and last), and the decoder applies each
 -- table's net effect with one MERGE. Statements cached with the older form
--- are built again at their next use.
+-- are built again at their next use. run_maintenance(), and the time of a
+-- source's last maintenance (auto_maintenance counts from it).
 
 ALTER TABLE sch_chameleon.t_log_events DROP COLUMN event_at;
+ALTER TABLE sch_chameleon.t_sources ADD COLUMN last_maintenance_at timestamptz;
 
 -- Builds, once per table and replay call, the statements the decoder runs.
 -- Every statement reads the log rows of one table in a range of one batch:
@@ -156,3 +158,26 @@ COMMENT ON FUNCTION sch_chameleon.fn_decoder_statements(text, text, text[]) IS
 'The decoder''s statements for one target table: net effect per key, one event at a time, whole-row identity';
 
 UPDATE sch_chameleon.t_tables SET decoder_statements = NULL WHERE decoder_statements IS NOT NULL;
+
+-- VACUUM cannot run in a function (nor in any transaction): the agent runs it.
+CREATE FUNCTION sch_chameleon.run_maintenance(source text, "full" boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_src sch_chameleon.t_sources := sch_chameleon.fn_source(source, true);
+BEGIN
+    IF "full" IS NULL THEN
+        RAISE EXCEPTION 'argument "full" must be true or false, not NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'false vacuums the log while the replica goes on; true rewrites it, locking out every source''s replica meanwhile.';
+    END IF;
+    RETURN sch_chameleon.fn_enqueue(v_src, 'run_maintenance', jsonb_build_object('full', "full"));
+END
+$$;
+COMMENT ON FUNCTION sch_chameleon.run_maintenance(text, boolean) IS
+'Prunes the source''s applied batches past batch_retention and vacuums the log and batch tables (VACUUM FULL when full); returns the command id.';
+REVOKE ALL ON FUNCTION sch_chameleon.run_maintenance(text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION sch_chameleon.run_maintenance(text, boolean) TO chameleon_admin;

@@ -8,6 +8,7 @@ import { acquireLease, heartbeat, markAgentStopped, registerAgent, releaseLease,
 import { loadSource, setSourceStatus } from '../catalog/sources.js';
 import { markTablesReplicating } from '../catalog/tables.js';
 import { notifyAlert } from '../catalog/alerts.js';
+import { runMaintenance } from '../catalog/maintenance.js';
 import { catalogVersion } from '../catalog/sql-bundle.js';
 import { ChameleonError, ErrorCodes, errorMessage } from '../errors.js';
 import { redactText } from '../log.js';
@@ -186,6 +187,14 @@ export class Agent {
         await this.stopReplica(sourceId);
         await setSourceStatus(this.cat, sourceId, 'stopped');
         return { stopped: true };
+      }
+      case 'run_maintenance': {
+        // the replica goes on: a plain VACUUM takes no lock it would wait for
+        const result = await runMaintenance(this.cat.pool, {
+          id: sourceId, name: source.name, retention: source.options.batch_retention, lockTimeout: source.options.lock_timeout,
+        }, cmd.args.full === true);
+        log.info({ source: source.name, ...result }, 'maintenance done');
+        return result;
       }
       default:
         throw new ChameleonError(ErrorCodes.CONFIG, `unknown command ${cmd.command}`);

@@ -26,6 +26,7 @@ export const CONTROL_FUNCTIONS = {
   stop_replica: ['text'],
   enable_replica: ['text'],
   cancel_command: ['bigint'],
+  run_maintenance: ['text', 'boolean'],
 } as const;
 export type ControlFunction = keyof typeof CONTROL_FUNCTIONS;
 

@@ -29,6 +29,7 @@ export interface SourcesTable {
   events_read: BigIntCol;
   events_applied: BigIntCol;
   events_skipped: BigIntCol;
+  last_maintenance_at: Timestamp | null;
   last_error: string | null;
   warning: string | null;
   created_at: GeneratedTimestamp;

@@ -4,6 +4,7 @@ import { loadSource, readLagSeconds, setSourceWarning, type Source } from '../ca
 import { binlogFiles, binlogRetentionSeconds } from '../mysql/retention.js';
 import { hasExtension } from '../catalog/target.js';
 import { pruneBatches } from '../catalog/batches.js';
+import { maintenanceDue, runMaintenance } from '../catalog/maintenance.js';
 import { connectMysql, serverInfo } from '../mysql/connection.js';
 import { checkReplicationSettings, describeProblems } from '../mysql/preflight.js';
 import { ChameleonError, ErrorCodes, errorMessage } from '../errors.js';
@@ -97,9 +98,10 @@ export class SourceReplica {
     await this.checkRetention().catch((err) => this.opts.log.warn({ err }, 'binlog retention check failed'));
     await this.startReader();
     this.pruneTimer = setInterval(() => {
-      void pruneBatches(this.opts.cat.pool, source.id, source.options.batch_retention).catch(() => undefined);
+      void this.housekeep(source).catch((err: unknown) => this.opts.log.warn({ err }, 'pruning or maintenance of the log failed'));
       void this.checkRetention().catch(() => undefined);
     }, 60_000);
+    void this.housekeep(source).catch((err: unknown) => this.opts.log.warn({ err }, 'pruning or maintenance of the log failed'));
   }
 
   private async startReader(): Promise<void> {
@@ -228,6 +230,19 @@ export class SourceReplica {
    * Warns before the source purges binlogs the replica still needs: when the
    * replica is more than half the server's binlog retention behind.
    */
+  /** Prunes the applied batches past batch_retention; when auto_maintenance is due, vacuums the log too. */
+  private async housekeep(source: Source): Promise<void> {
+    const pool = this.opts.cat.pool;
+    if (!(await maintenanceDue(pool, source.id))) {
+      await pruneBatches(pool, source.id, source.options.batch_retention);
+      return;
+    }
+    const result = await runMaintenance(pool, {
+      id: source.id, name: source.name, retention: source.options.batch_retention, lockTimeout: source.options.lock_timeout,
+    }, false);
+    this.opts.log.info(result, 'auto_maintenance done');
+  }
+
   private async checkRetention(): Promise<void> {
     if (!this.conn || this.stopping) return;
     const retention = await binlogRetentionSeconds(this.conn);

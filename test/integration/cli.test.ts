@@ -138,6 +138,8 @@ test('bad flag values, missing flags and stray arguments: a clear error naming t
     [['init-replica', '--pg', pgUrl, '--source', 'nope'], /^chameleon init-replica: unknown source "nope"/, 1],
     [['init-replica', '--pg', pgUrl, '--source', 'a', '--no-wait=yes'], /--no-wait takes no value/],
     [['sync-tables', '--pg', pgUrl, '--source', 'a', '--tables', 'db.a,,db.b'], /--tables holds an empty name/],
+    [['run-maintenance', '--pg', pgUrl, '--source', 'a', '--full=yes'], /^chameleon run-maintenance: --full takes no value/],
+    [['run-maintenance', '--pg', pgUrl, '--source', 'nope', '--full'], /^chameleon run-maintenance: unknown source "nope"/, 1],
     [['cancel-command', '--pg', pgUrl, '--id', '12x'], /^chameleon cancel-command: --id must be a positive integer, got "12x"/],
     [['agent', '--pg', pgUrl, '--lease-seconds', 'soon'], /^chameleon agent: --lease-seconds must be a positive integer, got "soon"/],
     [['agent', '--pg', pgUrl, '--lease-seconds', '0'], /--lease-seconds must be a positive integer, got "0"/],
@@ -203,6 +205,16 @@ test('init-replica follows the copy to the end with progress lines on a pipe, th
   assert.deepEqual(shown, [['items', 'copied', 1234], ['tags', 'copied', 3]]);
   const pgCount = await pgdb.pool.query('SELECT count(*)::int AS n FROM cli_pg.items');
   assert.equal(pgCount.rows[0].n, 1234);
+});
+
+test('run-maintenance vacuums the log and follows its command to the end', { timeout: 60_000 }, async () => {
+  const run = await chameleon(['run-maintenance', '--pg', pgdb.url, '--source', 'cli_src', '--full']);
+  assert.equal(run.code, 0, run.stderr);
+  const cmd = (await pgdb.pool.query<{ id: string; args: unknown; state: string }>(
+    "SELECT id::text, args, state FROM sch_chameleon.show_commands() WHERE command = 'run_maintenance' ORDER BY id DESC LIMIT 1")).rows[0];
+  assert.equal(run.stdout, `${cmd.id}\n`);
+  assert.deepEqual({ args: cmd.args, state: cmd.state }, { args: { full: true }, state: 'done' });
+  assert.match(run.stderr.trimEnd().split('\n').at(-1)!, new RegExp(`^command ${cmd.id} run_maintenance: done`));
 });
 
 test('a queued command that fails makes the CLI exit non-zero with its error', { timeout: 60_000 }, async () => {

@@ -661,3 +661,67 @@ test('SAVEPOINT rolled back in a transaction that also changed a non-transaction
     await stopReplica('spm');
   }
 });
+
+test('run_maintenance prunes applied batches past batch_retention and vacuums the log while the replica goes on; full rewrites it; auto_maintenance runs when due', async () => {
+  const pool = env.pg.pool;
+  const my = await mysqlDb('maint', ['CREATE TABLE m (id INT PRIMARY KEY, v INT NOT NULL)', 'INSERT INTO m VALUES (1, 1)']);
+  const id = await initSource('maint', { [my.name]: 'maint' }, { batch_retention: '1 second' });
+  await startReplica('maint');
+  const c = my.conn;
+  for (let i = 2; i <= 5; i++) await c.query(`INSERT INTO m VALUES (${i}, ${i})`);
+  await waitCaughtUp(c, pool, 'maint');
+  const applied = async (): Promise<number> => (await sql1<{ n: number }>(pool,
+    'SELECT count(*)::int AS n FROM sch_chameleon.t_batches WHERE source_id = $1 AND applied_at IS NOT NULL', [id])).n;
+  const lastVacuum = async (): Promise<Date | null> => (await sql1<{ t: Date | null }>(pool,
+    "SELECT greatest(last_vacuum, last_autovacuum) AS t FROM pg_stat_all_tables WHERE relid = 'sch_chameleon.t_log_events'::regclass")).t;
+  const lastMaintenance = async (): Promise<Date | null> => (await sql1<{ t: Date | null }>(pool,
+    'SELECT last_maintenance_at AS t FROM sch_chameleon.t_sources WHERE source_id = $1', [id])).t;
+  assert.equal(await lastMaintenance(), null, 'auto_maintenance disabled: nothing maintained by itself');
+  const toPrune = await applied();
+  assert.ok(toPrune >= 1);
+  await new Promise((r) => setTimeout(r, 1200));
+
+  const t0 = new Date();
+  const plain = await runCommand(pool, 'sch_chameleon.run_maintenance($1)', ['maint']);
+  assert.equal(plain.state, 'done');
+  assert.equal(plain.progress.full, false);
+  assert.equal(plain.progress.prunedBatches, toPrune, 'every applied batch older than the retention');
+  assert.equal(await applied(), 0);
+  const tables = plain.progress.tables as Record<string, { before: number; after: number }>;
+  assert.deepEqual(Object.keys(tables).sort(), ['t_batches', 't_log_events']);
+  assert.ok((await lastVacuum())! >= new Date(t0.getTime() - 1000), 'the log was vacuumed');
+  assert.ok((await lastMaintenance())! >= new Date(t0.getTime() - 1000), 'the source records its maintenance');
+
+  // the replica went on through it
+  await c.query('UPDATE m SET v = v * 10');
+  await waitCaughtUp(c, pool, 'maint');
+  await assertSameRows(c, pool, 'SELECT id, v FROM m ORDER BY id', 'SELECT id, v FROM maint.m ORDER BY id', 'maint.m');
+
+  // full: the log is rewritten (a new file), and the replica still goes on
+  const file = async (): Promise<string> => (await sql1<{ f: string }>(pool, "SELECT pg_relation_filenode('sch_chameleon.t_log_events')::text AS f")).f;
+  const before = await file();
+  const full = await runCommand(pool, 'sch_chameleon.run_maintenance(source => $1, full => true)', ['maint']);
+  assert.equal(full.state, 'done');
+  assert.equal(full.progress.full, true);
+  assert.notEqual(await file(), before, 'VACUUM FULL rewrote the log');
+  await c.query('DELETE FROM m WHERE id = 3');
+  await waitCaughtUp(c, pool, 'maint');
+  await assertSameRows(c, pool, 'SELECT id, v FROM m ORDER BY id', 'SELECT id, v FROM maint.m ORDER BY id', 'maint.m');
+
+  // auto_maintenance: due at the replica's start when its interval has passed since the last one
+  await stopReplica('maint');
+  await pool.query('SELECT sch_chameleon.alter_source($1, $2)', ['maint', JSON.stringify({ auto_maintenance: '1 hour' })]);
+  await pool.query("UPDATE sch_chameleon.t_sources SET last_maintenance_at = now() - interval '2 hours' WHERE source_id = $1", [id]);
+  const t1 = new Date();
+  await startReplica('maint');
+  await waitFor('auto_maintenance to run', async () => ((await lastMaintenance()) ?? new Date(0)) >= new Date(t1.getTime() - 1000), 20_000);
+  assert.ok((await lastVacuum())! >= new Date(t1.getTime() - 1000), 'auto_maintenance vacuumed the log');
+  // not due again for an hour: a restart leaves it alone
+  const stamp = await lastMaintenance();
+  await stopReplica('maint');
+  await startReplica('maint');
+  await c.query('INSERT INTO m VALUES (6, 6)');
+  await waitCaughtUp(c, pool, 'maint');
+  assert.deepEqual(await lastMaintenance(), stamp);
+  await stopReplica('maint');
+});

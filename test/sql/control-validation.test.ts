@@ -423,6 +423,29 @@ describe('control functions reject bad input and write nothing', () => {
     await assertRejected(pool, 'SELECT sch_chameleon.drop_source($1)', [null], NULL_SOURCE);
   });
 
+  test('run_maintenance: unknown and NULL source, NULL full; a valid call queues one command with its argument', async () => {
+    await assertRejected(pool, 'SELECT sch_chameleon.run_maintenance($1)', ['nope'], UNKNOWN('nope'));
+    await assertRejected(pool, 'SELECT sch_chameleon.run_maintenance($1)', [null], NULL_SOURCE);
+    await assertRejected(pool, 'SELECT sch_chameleon.run_maintenance($1, $2)', ['live', null], {
+      message: /argument "full" must be true or false, not NULL/,
+      code: SQLSTATE.nullNotAllowed,
+      hint: /locking out every source's replica/,
+    });
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      for (const [call, full] of [["run_maintenance('live')", false], ["run_maintenance('live', full => true)", true]] as const) {
+        const { id } = await one<{ id: string }>(client, `SELECT sch_chameleon.${call}::text AS id`);
+        const cmd = await one<{ command: string; source: string; args: unknown; state: string }>(client,
+          'SELECT command, source, args, state FROM sch_chameleon.show_commands() WHERE id = $1', [id]);
+        assert.deepEqual(cmd, { command: 'run_maintenance', source: 'live', args: { full }, state: 'pending' });
+      }
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  });
+
   test('init_replica and copy_schema: unknown, NULL source, and while the replica is running', async () => {
     for (const fn of ['init_replica', 'copy_schema']) {
       await assertRejected(pool, `SELECT sch_chameleon.${fn}($1)`, ['nope'], UNKNOWN('nope'));

@@ -39,6 +39,7 @@ const CONTROL_FUNCTIONS = [
   'wait_command(bigint,interval)',
   'cancel_command(bigint)',
   'wait_for_position(text,text,interval)',
+  'run_maintenance(text,boolean)',
 ];
 
 /** One call per control function, with arguments that would pass validation for a caller allowed to run it. */
@@ -58,6 +59,7 @@ const CONTROL_CALLS: Array<[string, string, unknown[]]> = [
   ['wait_command', `SELECT * FROM sch_chameleon.wait_command(1, '1 second')`, []],
   ['cancel_command', 'SELECT sch_chameleon.cancel_command(1)', []],
   ['wait_for_position', `SELECT sch_chameleon.wait_for_position('shop', 'mysql-bin.000001:4', '1 second')`, []],
+  ['run_maintenance', `SELECT sch_chameleon.run_maintenance('shop')`, []],
 ];
 
 interface PgError {
