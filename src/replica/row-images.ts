@@ -76,31 +76,6 @@ export class RowImager implements RowsDecoderSource {
     this.lastDecoders.get(schema)?.delete(table);
   }
 
-  /** Loads the column metadata of tables seen for the first time. */
-  async prepare(changes: RowChange[] | RowChange[][]): Promise<void> {
-    const missing = new Map<string, Set<string>>();
-    const visit = (c: RowChange): void => {
-      // decoded by a rows decoder: its shape is loaded already
-      if (c.image) return;
-      const key = `${c.schema}.${c.table}`;
-      if (this.shapes.has(key)) return;
-      if (!missing.has(c.schema)) missing.set(c.schema, new Set());
-      missing.get(c.schema)!.add(c.table);
-    };
-    for (const x of changes) {
-      if (Array.isArray(x)) for (const c of x) visit(c);
-      else visit(x);
-    }
-    if (missing.size === 0) return;
-    const tables = await readTables(this.conn, [...missing.keys()]);
-    for (const [schema, names] of missing) {
-      for (const name of names) {
-        const t = tables.find((x) => x.schema === schema && x.name === name);
-        this.shapes.set(`${schema}.${name}`, t ? this.shapeOf(`${schema}.${name}`, t.columns, t.primaryKey, t.engine) : null);
-      }
-    }
-  }
-
   /** Forget cached metadata (after DDL). */
   invalidate(schema?: string, table?: string): void {
     if (!schema) {
