@@ -224,3 +224,37 @@ test('a queued command that fails makes the CLI exit non-zero with its error', {
   assert.match(lines.at(-2)!, /^command \d+ sync_tables: failed/);
   assert.match(lines.at(-1)!, new RegExp(`not in MySQL, or excluded by limit_tables / skip_tables: ${my.name}\\.gone; nothing was copied`));
 });
+
+test('check-source says a ready server is ready, lists every missing privilege of a user that lacks them, and never shows the password', { timeout: 60_000 }, async () => {
+  const ok = await chameleon(['check-source', '--mysql', mysqlUrl]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /^root@127\.0\.0\.1:\d+ \(.*MariaDB.*\): ready to be replicated\n$/);
+
+  const user = `cli_nopriv_${process.pid}`;
+  await my.conn.query(`CREATE USER '${user}'@'%' IDENTIFIED BY '${SECRET}'`);
+  try {
+    await my.conn.query(`GRANT SELECT ON \`${my.name}\`.* TO '${user}'@'%'`);
+    const url = new URL(mysqlUrl);
+    url.username = user;
+    url.password = SECRET;
+    const bad = await chameleon(['check-source', '--mysql', url.toString()]);
+    assert.equal(bad.code, 1, bad.stderr);
+    const lines = bad.stdout.trimEnd().split('\n');
+    assert.match(lines[0], new RegExp(`^${user}@127\\.0\\.0\\.1:\\d+ \\(.*\\): not ready to be replicated: privilege REPLICATION SLAVE is not granted, needs granted ON \\*\\.\\*; privilege REPLICATION CLIENT is not granted`));
+    assert.deepEqual(lines.slice(1), [
+      '  privilege REPLICATION SLAVE: not granted, needs granted ON *.*',
+      '  privilege REPLICATION CLIENT: not granted, needs granted ON *.*',
+    ]);
+    assert.ok(!bad.stdout.includes(SECRET) && !bad.stderr.includes(SECRET), 'the password is never shown');
+  } finally {
+    await my.conn.query(`DROP USER '${user}'@'%'`);
+  }
+
+  const down = await chameleon(['check-source', '--mysql', `mysql://repl:${SECRET}@127.0.0.1:1/`]);
+  assert.notEqual(down.code, 0);
+  assert.match(down.stderr, /^chameleon check-source: .*ECONNREFUSED/);
+  assert.ok(!down.stderr.includes(SECRET), 'the password is never shown');
+  const missing = await chameleon(['check-source']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /^chameleon check-source: --mysql is required/);
+});

@@ -4,6 +4,7 @@ import { installCommand } from './install.js';
 import { demoCommand } from './demo.js';
 import { statusCommand } from './status.js';
 import { controlCommands } from './control.js';
+import { checkSourceCommand } from './check-source.js';
 
 export interface CliCommand {
   summary: string;
@@ -18,6 +19,7 @@ export const commands: Record<string, CliCommand> = {
   install: installCommand,
   demo: demoCommand,
   status: statusCommand,
+  'check-source': checkSourceCommand,
   ...controlCommands,
 };
 
