@@ -8,6 +8,10 @@
 
 ALTER TABLE sch_chameleon.t_log_events DROP COLUMN event_at;
 ALTER TABLE sch_chameleon.t_sources ADD COLUMN last_maintenance_at timestamptz;
+-- detach_replica: a source's tables left as a standalone database
+ALTER TABLE sch_chameleon.t_sources DROP CONSTRAINT t_sources_status_check,
+    ADD CONSTRAINT t_sources_status_check CHECK (status IN ('ready', 'initialising', 'initialised', 'starting',
+                                                            'running', 'stopped', 'error', 'detached'));
 
 -- Builds, once per table and replay call, the statements the decoder runs.
 -- Every statement reads the log rows of one table in a range of one batch:
@@ -181,3 +185,114 @@ COMMENT ON FUNCTION sch_chameleon.run_maintenance(text, boolean) IS
 'Prunes the source''s applied batches past batch_retention and vacuums the log and batch tables (VACUUM FULL when full); returns the command id.';
 REVOKE ALL ON FUNCTION sch_chameleon.run_maintenance(text, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION sch_chameleon.run_maintenance(text, boolean) TO chameleon_admin;
+
+-- A detached source's tables are a standalone database: nothing copies into them or replicates them again.
+CREATE FUNCTION sch_chameleon.fn_require_attached(p_source sch_chameleon.t_sources)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF p_source.status = 'detached' THEN
+        RAISE EXCEPTION 'source "%" was detached: its tables are a standalone database now', p_source.source_name
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'add_source() registers a source anew, into other schemas.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION sch_chameleon.fn_require_attached(sch_chameleon.t_sources) IS 'Raises if the source was detached';
+
+CREATE OR REPLACE FUNCTION sch_chameleon.fn_require_initialised(p_source sch_chameleon.t_sources)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM sch_chameleon.fn_require_attached(p_source);
+    IF p_source.read_file IS NULL AND NOT EXISTS (
+        SELECT 1 FROM sch_chameleon.t_commands c
+        WHERE c.source_id = p_source.source_id AND c.command = 'init_replica' AND c.state IN ('pending', 'running')) THEN
+        RAISE EXCEPTION 'source "%" has not been initialised', p_source.source_name
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = format('Run SELECT sch_chameleon.init_replica(%L) first.', p_source.source_name);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION sch_chameleon.fn_require_initialised(sch_chameleon.t_sources) IS 'Raises unless the source was initialised or has an init_replica queued';
+
+CREATE OR REPLACE FUNCTION sch_chameleon.init_replica(source text)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_src sch_chameleon.t_sources := sch_chameleon.fn_source(source, true);
+BEGIN
+    PERFORM sch_chameleon.fn_require_attached(v_src);
+    IF v_src.replica_enabled THEN
+        RAISE EXCEPTION 'cannot init_replica source "%" while its replica is running', source
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = format('Run SELECT sch_chameleon.stop_replica(%L) first.', source);
+    END IF;
+    RETURN sch_chameleon.fn_enqueue(v_src, 'init_replica');
+END
+$$;
+COMMENT ON FUNCTION sch_chameleon.init_replica(text) IS
+'Queues a snapshot copy of every mapped schema; the source is then ready to replicate. Returns the command id.';
+
+CREATE OR REPLACE FUNCTION sch_chameleon.copy_schema(source text)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_src sch_chameleon.t_sources := sch_chameleon.fn_source(source, true);
+BEGIN
+    PERFORM sch_chameleon.fn_require_attached(v_src);
+    IF v_src.replica_enabled THEN
+        RAISE EXCEPTION 'cannot copy_schema source "%" while its replica is running', source
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = format('Run SELECT sch_chameleon.stop_replica(%L) first.', source);
+    END IF;
+    -- A source with copied tables has a replica position that matches their
+    -- rows: empty tables (or the old rows under new copy coordinates) would
+    -- leave the replica silently short of data.
+    IF v_src.read_file IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot copy_schema source "%": its tables hold copied data (status %)', source, v_src.status
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'copy_schema creates empty tables; on a source already copied it would replace or keep rows that no longer match its replica position.',
+                  HINT = format('To copy the tables again with their data, run SELECT sch_chameleon.init_replica(%L); for some tables, sync_tables.', source);
+    END IF;
+    RETURN sch_chameleon.fn_enqueue(v_src, 'copy_schema');
+END
+$$;
+COMMENT ON FUNCTION sch_chameleon.copy_schema(text) IS
+'Queues the creation of the tables, keys and indexes of every mapped schema, without data. Returns the command id.';
+
+CREATE FUNCTION sch_chameleon.detach_replica(source text)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_src sch_chameleon.t_sources := sch_chameleon.fn_source(source, true);
+BEGIN
+    PERFORM sch_chameleon.fn_require_initialised(v_src);
+    IF v_src.read_file IS NULL THEN
+        RAISE EXCEPTION 'source "%" has no copied tables to detach yet', source
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Wait for its init_replica to finish.';
+    END IF;
+    -- recorded at once, as stop_replica does: an agent that starts meanwhile does not resume it
+    UPDATE sch_chameleon.t_sources s SET replica_enabled = false, updated_at = now() WHERE s.source_id = v_src.source_id;
+    RETURN sch_chameleon.fn_enqueue(v_src, 'detach_replica');
+END
+$$;
+COMMENT ON FUNCTION sch_chameleon.detach_replica(text) IS
+'Ends replication for a cut-over: the replica stops once what it read is applied, sequences move past the data, MySQL''s foreign keys are created (NOT VALID, then validated), and the tables stay as a standalone database. Returns the command id.';
+REVOKE ALL ON FUNCTION sch_chameleon.detach_replica(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION sch_chameleon.detach_replica(text) TO chameleon_admin;
+REVOKE ALL ON FUNCTION sch_chameleon.fn_require_attached(sch_chameleon.t_sources) FROM PUBLIC;

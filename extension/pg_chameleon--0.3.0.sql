@@ -59,7 +59,7 @@ CREATE TABLE sch_chameleon.t_sources (
     options          jsonb       NOT NULL DEFAULT '{}',
     status           text        NOT NULL DEFAULT 'ready'
                      CHECK (status IN ('ready', 'initialising', 'initialised', 'starting',
-                                       'running', 'stopped', 'error')),
+                                       'running', 'stopped', 'error', 'detached')),
     -- what the operator asked for; an agent (re)starting honours it
     replica_enabled  boolean     NOT NULL DEFAULT false,
     -- reader position: where the next read starts, committed with the batch it ends
@@ -635,12 +635,29 @@ COMMENT ON FUNCTION sch_chameleon.fn_require_idle(sch_chameleon.t_sources, text)
 
 -- A source has a position once a snapshot ran; an init_replica still in the
 -- queue will give it one before the next command of the source runs.
+-- A detached source's tables are a standalone database: nothing copies into them or replicates them again.
+CREATE FUNCTION sch_chameleon.fn_require_attached(p_source sch_chameleon.t_sources)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF p_source.status = 'detached' THEN
+        RAISE EXCEPTION 'source "%" was detached: its tables are a standalone database now', p_source.source_name
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'add_source() registers a source anew, into other schemas.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION sch_chameleon.fn_require_attached(sch_chameleon.t_sources) IS 'Raises if the source was detached';
+
 CREATE FUNCTION sch_chameleon.fn_require_initialised(p_source sch_chameleon.t_sources)
 RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    PERFORM sch_chameleon.fn_require_attached(p_source);
     IF p_source.read_file IS NULL AND NOT EXISTS (
         SELECT 1 FROM sch_chameleon.t_commands c
         WHERE c.source_id = p_source.source_id AND c.command = 'init_replica' AND c.state IN ('pending', 'running')) THEN
@@ -1503,6 +1520,7 @@ AS $$
 DECLARE
     v_src sch_chameleon.t_sources := sch_chameleon.fn_source(source, true);
 BEGIN
+    PERFORM sch_chameleon.fn_require_attached(v_src);
     IF v_src.replica_enabled THEN
         RAISE EXCEPTION 'cannot init_replica source "%" while its replica is running', source
             USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -1523,6 +1541,7 @@ AS $$
 DECLARE
     v_src sch_chameleon.t_sources := sch_chameleon.fn_source(source, true);
 BEGIN
+    PERFORM sch_chameleon.fn_require_attached(v_src);
     IF v_src.replica_enabled THEN
         RAISE EXCEPTION 'cannot copy_schema source "%" while its replica is running', source
             USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -1911,6 +1930,30 @@ $$;
 COMMENT ON FUNCTION sch_chameleon.run_maintenance(text, boolean) IS
 'Prunes the source''s applied batches past batch_retention and vacuums the log and batch tables (VACUUM FULL when full); returns the command id.';
 
+-- sql/60-control/70-detach_replica.sql
+CREATE FUNCTION sch_chameleon.detach_replica(source text)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_src sch_chameleon.t_sources := sch_chameleon.fn_source(source, true);
+BEGIN
+    PERFORM sch_chameleon.fn_require_initialised(v_src);
+    IF v_src.read_file IS NULL THEN
+        RAISE EXCEPTION 'source "%" has no copied tables to detach yet', source
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Wait for its init_replica to finish.';
+    END IF;
+    -- recorded at once, as stop_replica does: an agent that starts meanwhile does not resume it
+    UPDATE sch_chameleon.t_sources s SET replica_enabled = false, updated_at = now() WHERE s.source_id = v_src.source_id;
+    RETURN sch_chameleon.fn_enqueue(v_src, 'detach_replica');
+END
+$$;
+COMMENT ON FUNCTION sch_chameleon.detach_replica(text) IS
+'Ends replication for a cut-over: the replica stops once what it read is applied, sequences move past the data, MySQL''s foreign keys are created (NOT VALID, then validated), and the tables stay as a standalone database. Returns the command id.';
+
 -- sql/70-status/10-show_sources.sql
 CREATE FUNCTION sch_chameleon.show_sources()
 RETURNS TABLE (source text, source_id bigint, mysql_url text, schema_mappings jsonb, options jsonb,
@@ -2095,7 +2138,8 @@ GRANT EXECUTE ON FUNCTION
     sch_chameleon.wait_command(bigint, interval),
     sch_chameleon.cancel_command(bigint),
     sch_chameleon.wait_for_position(text, text, interval),
-    sch_chameleon.run_maintenance(text, boolean)
+    sch_chameleon.run_maintenance(text, boolean),
+    sch_chameleon.detach_replica(text)
 TO chameleon_admin;
 
 -- sql/95-extension/10-config-dump.sql

@@ -31,5 +31,6 @@ GRANT EXECUTE ON FUNCTION
     sch_chameleon.wait_command(bigint, interval),
     sch_chameleon.cancel_command(bigint),
     sch_chameleon.wait_for_position(text, text, interval),
-    sch_chameleon.run_maintenance(text, boolean)
+    sch_chameleon.run_maintenance(text, boolean),
+    sch_chameleon.detach_replica(text)
 TO chameleon_admin;

@@ -8,7 +8,7 @@ CREATE TABLE sch_chameleon.t_sources (
     options          jsonb       NOT NULL DEFAULT '{}',
     status           text        NOT NULL DEFAULT 'ready'
                      CHECK (status IN ('ready', 'initialising', 'initialised', 'starting',
-                                       'running', 'stopped', 'error')),
+                                       'running', 'stopped', 'error', 'detached')),
     -- what the operator asked for; an agent (re)starting honours it
     replica_enabled  boolean     NOT NULL DEFAULT false,
     -- reader position: where the next read starts, committed with the batch it ends

@@ -47,12 +47,29 @@ COMMENT ON FUNCTION sch_chameleon.fn_require_idle(sch_chameleon.t_sources, text)
 
 -- A source has a position once a snapshot ran; an init_replica still in the
 -- queue will give it one before the next command of the source runs.
+-- A detached source's tables are a standalone database: nothing copies into them or replicates them again.
+CREATE FUNCTION sch_chameleon.fn_require_attached(p_source sch_chameleon.t_sources)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF p_source.status = 'detached' THEN
+        RAISE EXCEPTION 'source "%" was detached: its tables are a standalone database now', p_source.source_name
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'add_source() registers a source anew, into other schemas.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION sch_chameleon.fn_require_attached(sch_chameleon.t_sources) IS 'Raises if the source was detached';
+
 CREATE FUNCTION sch_chameleon.fn_require_initialised(p_source sch_chameleon.t_sources)
 RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    PERFORM sch_chameleon.fn_require_attached(p_source);
     IF p_source.read_file IS NULL AND NOT EXISTS (
         SELECT 1 FROM sch_chameleon.t_commands c
         WHERE c.source_id = p_source.source_id AND c.command = 'init_replica' AND c.state IN ('pending', 'running')) THEN

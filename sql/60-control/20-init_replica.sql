@@ -7,6 +7,7 @@ AS $$
 DECLARE
     v_src sch_chameleon.t_sources := sch_chameleon.fn_source(source, true);
 BEGIN
+    PERFORM sch_chameleon.fn_require_attached(v_src);
     IF v_src.replica_enabled THEN
         RAISE EXCEPTION 'cannot init_replica source "%" while its replica is running', source
             USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -27,6 +28,7 @@ AS $$
 DECLARE
     v_src sch_chameleon.t_sources := sch_chameleon.fn_source(source, true);
 BEGIN
+    PERFORM sch_chameleon.fn_require_attached(v_src);
     IF v_src.replica_enabled THEN
         RAISE EXCEPTION 'cannot copy_schema source "%" while its replica is running', source
             USING ERRCODE = 'object_not_in_prerequisite_state',

@@ -9,6 +9,8 @@ import { loadSource, setSourceStatus } from '../catalog/sources.js';
 import { markTablesReplicating } from '../catalog/tables.js';
 import { notifyAlert } from '../catalog/alerts.js';
 import { runMaintenance } from '../catalog/maintenance.js';
+import { replayNext } from '../catalog/batches.js';
+import { detachSource } from '../snapshot/detach.js';
 import { catalogVersion } from '../catalog/sql-bundle.js';
 import { ChameleonError, ErrorCodes, errorMessage } from '../errors.js';
 import { redactText } from '../log.js';
@@ -187,6 +189,18 @@ export class Agent {
         await this.stopReplica(sourceId);
         await setSourceStatus(this.cat, sourceId, 'stopped');
         return { stopped: true };
+      }
+      case 'detach_replica': {
+        await this.stopReplica(sourceId);
+        // what was read is applied first: the tables are left as of the last batch read
+        let applied = 0;
+        for (;;) {
+          const r = await replayNext(this.cat.pool, sourceId, this.id);
+          if (r.batches === 0) break;
+          applied += r.applied;
+        }
+        await setSourceStatus(this.cat, sourceId, 'stopped');
+        return { ...(await detachSource({ cat: this.cat, source, log })), appliedBeforeDetach: applied };
       }
       case 'run_maintenance': {
         // the replica goes on: a plain VACUUM takes no lock it would wait for

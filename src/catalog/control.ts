@@ -27,6 +27,7 @@ export const CONTROL_FUNCTIONS = {
   enable_replica: ['text'],
   cancel_command: ['bigint'],
   run_maintenance: ['text', 'boolean'],
+  detach_replica: ['text'],
 } as const;
 export type ControlFunction = keyof typeof CONTROL_FUNCTIONS;
 

@@ -14,7 +14,7 @@ export interface SourcesTable {
   mysql_url: string;
   schema_mappings: Json;
   options: Json;
-  status: 'ready' | 'initialising' | 'initialised' | 'starting' | 'running' | 'stopped' | 'error';
+  status: 'ready' | 'initialising' | 'initialised' | 'starting' | 'running' | 'stopped' | 'error' | 'detached';
   replica_enabled: boolean;
   read_file: string | null;
   read_pos: BigIntCol | null;

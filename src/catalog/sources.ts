@@ -109,3 +109,20 @@ export async function readLagSeconds(cat: Catalog, sourceId: string): Promise<nu
       JOIN sch_chameleon.t_sources t ON t.source_name = s.source WHERE t.source_id = ${sourceId}`.execute(cat.db);
   return r.rows[0]?.lag ?? null;
 }
+
+/**
+ * The end of a source's replication (detach_replica): its batches and log
+ * rows go, nothing will apply them; the source row stays, `detached`, with
+ * its tables' records, and no control function starts it again.
+ */
+export async function markDetached(cat: Catalog, sourceId: string): Promise<void> {
+  await cat.db.transaction().execute(async (tx) => {
+    await sql`DELETE FROM sch_chameleon.t_log_events l
+               WHERE l.batch_id IN (SELECT b.batch_id FROM sch_chameleon.t_batches b WHERE b.source_id = ${sourceId})`.execute(tx);
+    await tx.deleteFrom('sch_chameleon.t_batches').where('source_id', '=', sourceId).execute();
+    await tx.updateTable('sch_chameleon.t_sources')
+      .set({ status: 'detached', replica_enabled: false, updated_at: sql`now()` })
+      .where('source_id', '=', sourceId)
+      .execute();
+  });
+}

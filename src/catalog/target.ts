@@ -261,3 +261,69 @@ export class InPlaceReload {
     }
   }
 }
+
+/** A foreign key to create on a target table, in PostgreSQL names. */
+export interface TargetForeignKey {
+  schema: string;
+  table: string;
+  name: string;
+  columns: string[];
+  refSchema: string;
+  refTable: string;
+  refColumns: string[];
+  onUpdate: string;
+  onDelete: string;
+}
+
+/**
+ * Creates the foreign key NOT VALID (a short lock, no scan), then validates
+ * it (a scan that lets writes go on). Returns null when it holds, or why it
+ * does not: a key the rows violate stays, NOT VALID, for the operator to
+ * look at; one PostgreSQL refuses to create is not created.
+ */
+export async function addForeignKey(pool: pg.Pool, fk: TargetForeignKey): Promise<{ created: boolean; error: string | null }> {
+  const target = qualified(fk.schema, fk.table);
+  const exists = await pool.query(
+    'SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = $1::regclass AND conname = $2',
+    [target, fk.name],
+  );
+  if (exists.rows.length > 0) return { created: false, error: 'a constraint of that name exists already' };
+  const cols = (names: string[]): string => names.map(quoteIdent).join(', ');
+  try {
+    await pool.query(`ALTER TABLE ${target} ADD CONSTRAINT ${quoteIdent(fk.name)} FOREIGN KEY (${cols(fk.columns)}) ` +
+      `REFERENCES ${qualified(fk.refSchema, fk.refTable)} (${cols(fk.refColumns)}) ON UPDATE ${fk.onUpdate} ON DELETE ${fk.onDelete} NOT VALID`);
+  } catch (err) {
+    return { created: false, error: (err as Error).message };
+  }
+  try {
+    await pool.query(`ALTER TABLE ${target} VALIDATE CONSTRAINT ${quoteIdent(fk.name)}`);
+    return { created: true, error: null };
+  } catch (err) {
+    return { created: true, error: (err as Error).message };
+  }
+}
+
+/**
+ * Moves the sequences of a table's columns past its rows and past `floor`
+ * (MySQL's auto_increment counter minus one: ids MySQL handed out and
+ * whose rows are gone are not handed out again). Returns how many were moved.
+ */
+export async function restartSequences(pool: pg.Pool, schema: string, table: string, floor: bigint): Promise<number> {
+  const target = qualified(schema, table);
+  const seqs = await pool.query<{ col: string; seq: string }>(
+    `SELECT a.attname AS col, pg_get_serial_sequence($1, a.attname) AS seq
+       FROM pg_catalog.pg_attribute a
+      WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped AND pg_get_serial_sequence($1, a.attname) IS NOT NULL`,
+    [target],
+  );
+  for (const s of seqs.rows) {
+    const max = `(SELECT max(${quoteIdent(s.col)}) FROM ${target})`;
+    // past the sequence's range (bigint unsigned data), it stays at its end: an insert without a key then fails rather than repeats one
+    await pool.query(
+      `SELECT setval(q.seqrelid, least(greatest(${max}::numeric, $1::numeric, 1), q.seqmax)::bigint, ${max} IS NOT NULL OR $1::numeric > 0)
+         FROM pg_catalog.pg_sequence q WHERE q.seqrelid = ${quoteLiteral(s.seq)}::regclass`,
+      [String(floor)],
+    );
+  }
+  return seqs.rows.length;
+}

@@ -446,6 +446,20 @@ describe('control functions reject bad input and write nothing', () => {
     }
   });
 
+  test('detach_replica: unknown and NULL source, never initialised', async () => {
+    await assertRejected(pool, 'SELECT sch_chameleon.detach_replica($1)', ['nope'], UNKNOWN('nope'));
+    await assertRejected(pool, 'SELECT sch_chameleon.detach_replica($1)', [null], NULL_SOURCE);
+    await pool.query(`SELECT sch_chameleon.add_source('fresh_detach', 'mysql://u:p@db.example:3306/fd', '{"fd": "fd_pg"}')`);
+    try {
+      await assertRejected(pool, 'SELECT sch_chameleon.detach_replica($1)', ['fresh_detach'], {
+        message: /source "fresh_detach" has not been initialised/,
+        code: SQLSTATE.notInPrerequisiteState,
+      });
+    } finally {
+      await pool.query(`SELECT sch_chameleon.drop_source('fresh_detach')`);
+    }
+  });
+
   test('init_replica and copy_schema: unknown, NULL source, and while the replica is running', async () => {
     for (const fn of ['init_replica', 'copy_schema']) {
       await assertRejected(pool, `SELECT sch_chameleon.${fn}($1)`, ['nope'], UNKNOWN('nope'));

@@ -40,6 +40,7 @@ const CONTROL_FUNCTIONS = [
   'cancel_command(bigint)',
   'wait_for_position(text,text,interval)',
   'run_maintenance(text,boolean)',
+  'detach_replica(text)',
 ];
 
 /** One call per control function, with arguments that would pass validation for a caller allowed to run it. */
@@ -60,6 +61,7 @@ const CONTROL_CALLS: Array<[string, string, unknown[]]> = [
   ['cancel_command', 'SELECT sch_chameleon.cancel_command(1)', []],
   ['wait_for_position', `SELECT sch_chameleon.wait_for_position('shop', 'mysql-bin.000001:4', '1 second')`, []],
   ['run_maintenance', `SELECT sch_chameleon.run_maintenance('shop')`, []],
+  ['detach_replica', `SELECT sch_chameleon.detach_replica('shop')`, []],
 ];
 
 interface PgError {
