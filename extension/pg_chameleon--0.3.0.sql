@@ -1954,6 +1954,33 @@ $$;
 COMMENT ON FUNCTION sch_chameleon.detach_replica(text) IS
 'Ends replication for a cut-over: the replica stops once what it read is applied, sequences move past the data, MySQL''s foreign keys are created (NOT VALID, then validated), and the tables stay as a standalone database. Returns the command id.';
 
+-- sql/60-control/75-cutover.sql
+CREATE FUNCTION sch_chameleon.cutover(source text, timeout interval)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_src sch_chameleon.t_sources := sch_chameleon.fn_source(source, true);
+BEGIN
+    IF timeout IS NULL OR timeout <= interval '0' THEN
+        RAISE EXCEPTION 'cutover needs a positive timeout, got %', coalesce(timeout::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'How long to wait for the replica to apply everything MySQL has, e.g. ''5 minutes''.';
+    END IF;
+    PERFORM sch_chameleon.fn_require_initialised(v_src);
+    IF v_src.read_file IS NULL THEN
+        RAISE EXCEPTION 'source "%" has no copied tables to cut over to yet', source
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Wait for its init_replica to finish.';
+    END IF;
+    RETURN sch_chameleon.fn_enqueue(v_src, 'cutover', jsonb_build_object('timeout', timeout::text));
+END
+$$;
+COMMENT ON FUNCTION sch_chameleon.cutover(text, interval) IS
+'Waits (up to timeout) until the replica has applied everything MySQL had when the command started, then detaches the source (detach_replica). Returns the command id.';
+
 -- sql/70-status/10-show_sources.sql
 CREATE FUNCTION sch_chameleon.show_sources()
 RETURNS TABLE (source text, source_id bigint, mysql_url text, schema_mappings jsonb, options jsonb,
@@ -2139,7 +2166,8 @@ GRANT EXECUTE ON FUNCTION
     sch_chameleon.cancel_command(bigint),
     sch_chameleon.wait_for_position(text, text, interval),
     sch_chameleon.run_maintenance(text, boolean),
-    sch_chameleon.detach_replica(text)
+    sch_chameleon.detach_replica(text),
+    sch_chameleon.cutover(text, interval)
 TO chameleon_admin;
 
 -- sql/95-extension/10-config-dump.sql

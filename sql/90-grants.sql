@@ -32,5 +32,6 @@ GRANT EXECUTE ON FUNCTION
     sch_chameleon.cancel_command(bigint),
     sch_chameleon.wait_for_position(text, text, interval),
     sch_chameleon.run_maintenance(text, boolean),
-    sch_chameleon.detach_replica(text)
+    sch_chameleon.detach_replica(text),
+    sch_chameleon.cutover(text, interval)
 TO chameleon_admin;

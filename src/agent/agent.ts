@@ -5,12 +5,14 @@ import { openCatalog, type Catalog } from '../catalog/db.js';
 import { listenForCommands, type CommandListener } from '../catalog/listener.js';
 import { claimCommand, finishCommand, requeueCommand, reportProgress, sweepOrphanedCommands, type ClaimedCommand } from '../catalog/commands.js';
 import { acquireLease, heartbeat, markAgentStopped, registerAgent, releaseLease, sourcesToReplicate } from '../catalog/agents.js';
-import { loadSource, setSourceStatus } from '../catalog/sources.js';
+import { loadSource, setSourceEnabled, setSourceStatus, waitForPosition, type Source } from '../catalog/sources.js';
 import { markTablesReplicating } from '../catalog/tables.js';
 import { notifyAlert } from '../catalog/alerts.js';
 import { runMaintenance } from '../catalog/maintenance.js';
 import { replayNext } from '../catalog/batches.js';
 import { detachSource } from '../snapshot/detach.js';
+import { binlogStatus } from '../snapshot/snapshot-point.js';
+import { connectMysql } from '../mysql/connection.js';
 import { catalogVersion } from '../catalog/sql-bundle.js';
 import { ChameleonError, ErrorCodes, errorMessage } from '../errors.js';
 import { redactText } from '../log.js';
@@ -190,18 +192,27 @@ export class Agent {
         await setSourceStatus(this.cat, sourceId, 'stopped');
         return { stopped: true };
       }
-      case 'detach_replica': {
-        await this.stopReplica(sourceId);
-        // what was read is applied first: the tables are left as of the last batch read
-        let applied = 0;
-        for (;;) {
-          const r = await replayNext(this.cat.pool, sourceId, this.id);
-          if (r.batches === 0) break;
-          applied += r.applied;
+      case 'cutover': {
+        // everything MySQL has now: the application is expected to have stopped writing to it
+        const target = await this.binlogEnd(source.mysqlUrl);
+        const position = `${target.file}:${target.pos}`;
+        if (!this.replicas.has(sourceId)) {
+          await setSourceEnabled(this.cat, sourceId, true);
+          await this.startReplica(sourceId, source.name);
         }
-        await setSourceStatus(this.cat, sourceId, 'stopped');
-        return { ...(await detachSource({ cat: this.cat, source, log })), appliedBeforeDetach: applied };
+        const t0 = Date.now();
+        try {
+          await waitForPosition(this.cat, source.name, position, String(cmd.args.timeout));
+        } catch (err) {
+          throw new ChameleonError(ErrorCodes.CONFIG,
+            `cutover: the replica did not apply everything up to ${position} within ${String(cmd.args.timeout)} (${errorMessage(err)}); ` +
+              'the source is not detached and its replica goes on', { source: source.name });
+        }
+        const waited = (Date.now() - t0) / 1000;
+        return { position, waitedSeconds: waited, ...(await this.detach(sourceId, source, log)) };
       }
+      case 'detach_replica':
+        return this.detach(sourceId, source, log);
       case 'run_maintenance': {
         // the replica goes on: a plain VACUUM takes no lock it would wait for
         const result = await runMaintenance(this.cat.pool, {
@@ -212,6 +223,30 @@ export class Agent {
       }
       default:
         throw new ChameleonError(ErrorCodes.CONFIG, `unknown command ${cmd.command}`);
+    }
+  }
+
+  /** detach_replica: the replica stopped once what it read is applied, then the tables made standalone. */
+  private async detach(sourceId: string, source: Source, log: Logger): Promise<Record<string, unknown>> {
+    await setSourceEnabled(this.cat, sourceId, false);
+    await this.stopReplica(sourceId);
+    // what was read is applied first: the tables are left as of the last batch read
+    let applied = 0;
+    for (;;) {
+      const r = await replayNext(this.cat.pool, sourceId, this.id);
+      if (r.batches === 0) break;
+      applied += r.applied;
+    }
+    await setSourceStatus(this.cat, sourceId, 'stopped');
+    return { ...(await detachSource({ cat: this.cat, source, log })), appliedBeforeDetach: applied };
+  }
+
+  private async binlogEnd(url: string): Promise<{ file: string; pos: string }> {
+    const conn = await connectMysql(url);
+    try {
+      return await binlogStatus(conn);
+    } finally {
+      await conn.end().catch(() => undefined);
     }
   }
 

@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Catalog } from './db.js';
+import type { CatalogDatabase } from './schema.js';
 
 export async function registerAgent(cat: Catalog, agent: { id: string; hostname: string; pid: number; version: string }): Promise<void> {
   await cat.db
@@ -26,17 +28,33 @@ export async function markAgentStopped(cat: Catalog, agentId: string): Promise<v
 }
 
 /** Takes a source's lease if it is free, expired or already ours. */
-export async function acquireLease(cat: Catalog, sourceId: string, agentId: string, leaseSeconds: number): Promise<boolean> {
-  const res = await sql<{ agent_id: string }>`
-    INSERT INTO sch_chameleon.t_source_leases AS l (source_id, agent_id, expires_at)
+/**
+ * Takes or renews the agent's lease on a source, in the caller's
+ * transaction when given one. Renewing is a plain UPDATE of the row: it
+ * never waits for the decoder, whose call holds the lease FOR KEY SHARE
+ * for as long as it runs (an INSERT ... ON CONFLICT DO UPDATE did wait,
+ * and with it every command of the agent waited for the claim); a missing
+ * lease is inserted, one another agent let expire is taken over.
+ */
+export async function takeLease(db: Kysely<CatalogDatabase>, sourceId: string, agentId: string, leaseSeconds: number): Promise<boolean> {
+  const renewed = await sql<{ agent_id: string }>`
+    UPDATE sch_chameleon.t_source_leases l
+       SET agent_id = ${agentId}, expires_at = now() + make_interval(secs => ${leaseSeconds}),
+           acquired_at = CASE WHEN l.agent_id = ${agentId} THEN l.acquired_at ELSE now() END
+     WHERE l.source_id = ${sourceId} AND (l.agent_id = ${agentId} OR l.expires_at <= now())
+    RETURNING l.agent_id`.execute(db);
+  if (renewed.rows.length > 0) return true;
+  const inserted = await sql<{ agent_id: string }>`
+    INSERT INTO sch_chameleon.t_source_leases (source_id, agent_id, expires_at)
     SELECT s.source_id, ${agentId}, now() + make_interval(secs => ${leaseSeconds})
       FROM sch_chameleon.t_sources s WHERE s.source_id = ${sourceId}
-    ON CONFLICT (source_id) DO UPDATE
-       SET agent_id = EXCLUDED.agent_id, expires_at = EXCLUDED.expires_at,
-           acquired_at = CASE WHEN l.agent_id = EXCLUDED.agent_id THEN l.acquired_at ELSE now() END
-     WHERE l.agent_id = EXCLUDED.agent_id OR l.expires_at <= now()
-    RETURNING l.agent_id`.execute(cat.db);
-  return res.rows.length > 0;
+    ON CONFLICT (source_id) DO NOTHING
+    RETURNING agent_id`.execute(db);
+  return inserted.rows.length > 0;
+}
+
+export async function acquireLease(cat: Catalog, sourceId: string, agentId: string, leaseSeconds: number): Promise<boolean> {
+  return takeLease(cat.db, sourceId, agentId, leaseSeconds);
 }
 
 /** Gives up the agent's lease on a source, unless a command of the source claimed by the agent runs. */

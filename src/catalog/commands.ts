@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Catalog } from './db.js';
+import { takeLease } from './agents.js';
 
 export interface ClaimedCommand {
   command_id: string;
@@ -38,15 +39,8 @@ export async function claimCommand(cat: Catalog, agentId: string, leaseSeconds: 
     const cmd = claimed.rows[0];
     if (!cmd) return null;
     if (cmd.source_id !== null) {
-      const lease = await sql<{ agent_id: string }>`
-        INSERT INTO sch_chameleon.t_source_leases AS l (source_id, agent_id, expires_at)
-        VALUES (${cmd.source_id}, ${agentId}, now() + make_interval(secs => ${leaseSeconds}))
-        ON CONFLICT (source_id) DO UPDATE
-           SET agent_id = EXCLUDED.agent_id, expires_at = EXCLUDED.expires_at,
-               acquired_at = CASE WHEN l.agent_id = EXCLUDED.agent_id THEN l.acquired_at ELSE now() END
-         WHERE l.agent_id = EXCLUDED.agent_id OR l.expires_at <= now()
-        RETURNING l.agent_id`.execute(trx);
-      if (lease.rows.length === 0) {
+      const leased = await takeLease(trx, cmd.source_id, agentId, leaseSeconds);
+      if (!leased) {
         // another agent took the source between the scan and now: leave the command to it
         await sql`UPDATE sch_chameleon.t_commands SET state = 'pending', agent_id = NULL, started_at = NULL,
                          attempts = attempts - 1 WHERE command_id = ${cmd.command_id}`.execute(trx);

@@ -28,6 +28,7 @@ export const CONTROL_FUNCTIONS = {
   cancel_command: ['bigint'],
   run_maintenance: ['text', 'boolean'],
   detach_replica: ['text'],
+  cutover: ['text', 'interval'],
 } as const;
 export type ControlFunction = keyof typeof CONTROL_FUNCTIONS;
 

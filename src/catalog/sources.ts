@@ -126,3 +126,13 @@ export async function markDetached(cat: Catalog, sourceId: string): Promise<void
       .execute();
   });
 }
+
+/** What the operator asked for (start_replica / stop_replica), set on the agent's behalf. */
+export async function setSourceEnabled(cat: Catalog, sourceId: string, enabled: boolean): Promise<void> {
+  await cat.db.updateTable('sch_chameleon.t_sources').set({ replica_enabled: enabled, updated_at: sql`now()` }).where('source_id', '=', sourceId).execute();
+}
+
+/** wait_for_position: returns once the source's replay has reached the position; raises when the timeout passes first. */
+export async function waitForPosition(cat: Catalog, source: string, position: string, timeout: string): Promise<void> {
+  await sql`SELECT sch_chameleon.wait_for_position(${source}, ${position}, ${timeout}::interval)`.execute(cat.db);
+}

@@ -2,7 +2,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Agent } from '../../src/agent/agent.js';
 import { createMysqlDatabase, type MysqlTestDatabase } from '../harness/db.js';
-import { replicaTestEnv, sql1, startInProcessAgent, waitCaughtUp, type ReplicaTestEnv } from '../harness/replica.js';
+import { masterPosition, replicaTestEnv, sql1, startInProcessAgent, waitCaughtUp, type ReplicaTestEnv } from '../harness/replica.js';
 import { addSource, assertSameRows, runCommand } from '../harness/snapshot.js';
 
 /**
@@ -15,10 +15,12 @@ import { addSource, assertSameRows, runCommand } from '../harness/snapshot.js';
 let env: ReplicaTestEnv;
 let agent: Agent;
 let other: MysqlTestDatabase;
+let cut: MysqlTestDatabase;
 
 before(async () => {
   env = await replicaTestEnv('detach');
   other = await createMysqlDatabase('detach_other');
+  cut = await createMysqlDatabase('cutover');
   agent = await startInProcessAgent(env.pg.url);
 });
 
@@ -27,6 +29,7 @@ after(async () => {
   // its tables reference the other database's: dropped first
   await env?.cleanup();
   await other?.drop();
+  await cut?.drop();
 });
 
 test('detach_replica applies what was read, moves sequences past MySQL\'s counters, creates the foreign keys, and the source stays detached', async () => {
@@ -101,4 +104,40 @@ test('detach_replica applies what was read, moves sequences past MySQL\'s counte
   assert.equal((await sql1<{ n: number }>(pool, "SELECT count(*)::int AS n FROM mig.parent WHERE name = 'mysql only'")).n, 0);
   await assertSameRows(c, pool, "SELECT id, note FROM child WHERE id <= 4 AND parent_id <> 1 ORDER BY id",
     "SELECT id, note FROM mig.child WHERE id <= 4 AND parent_id <> 1 ORDER BY id", 'mig.child');
+});
+
+test('cutover waits until the replica has applied everything MySQL had, then detaches; when the time runs out first, the replica goes on', async () => {
+  const pool = env.pg.pool;
+  const c = cut.conn;
+  await c.query('CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v INT NOT NULL)');
+  await c.query('INSERT INTO t (v) VALUES (1), (2)');
+  await addSource(pool, 'cut', env.my.url, { [cut.name]: 'cut' }, { sleep_loop: 0.2 });
+  assert.equal((await runCommand(pool, 'sch_chameleon.init_replica($1)', ['cut'])).state, 'done');
+  assert.equal((await runCommand(pool, 'sch_chameleon.start_replica($1)', ['cut'])).state, 'done');
+
+  // the replay cannot apply anything while this lock is held: the cutover runs out of time
+  const lock = await pool.connect();
+  try {
+    await lock.query('BEGIN');
+    await lock.query('LOCK TABLE cut.t IN ACCESS EXCLUSIVE MODE');
+    await c.query('INSERT INTO t (v) VALUES (3)');
+    await assert.rejects(runCommand(pool, 'sch_chameleon.cutover($1, $2)', ['cut', '1 second']),
+      /cutover: the replica did not apply everything up to \S+:\d+ within 00:00:01 .*the source is not detached and its replica goes on/);
+  } finally {
+    await lock.query('ROLLBACK');
+    lock.release();
+  }
+  const still = await sql1<{ status: string; replica_enabled: boolean }>(pool, "SELECT status, replica_enabled FROM sch_chameleon.t_sources WHERE source_name = 'cut'");
+  assert.deepEqual(still, { status: 'running', replica_enabled: true });
+
+  // the application's last writes, then the cut-over at once: nothing of them is lost
+  await c.query('INSERT INTO t (v) VALUES (4)');
+  await c.query('UPDATE t SET v = v * 10');
+  const end = await masterPosition(c);
+  const done = await runCommand(pool, 'sch_chameleon.cutover($1, $2)', ['cut', '30 seconds']);
+  assert.equal(done.state, 'done');
+  assert.equal(done.progress.position, end);
+  await assertSameRows(c, pool, 'SELECT id, v FROM t ORDER BY id', 'SELECT id, v FROM cut.t ORDER BY id', 'cut.t');
+  assert.equal((await sql1<{ status: string }>(pool, "SELECT status FROM sch_chameleon.t_sources WHERE source_name = 'cut'")).status, 'detached');
+  assert.equal((await sql1<{ id: number }>(pool, 'INSERT INTO cut.t (v) VALUES (50) RETURNING id')).id, 5);
 });

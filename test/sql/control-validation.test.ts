@@ -460,6 +460,19 @@ describe('control functions reject bad input and write nothing', () => {
     }
   });
 
+  test('cutover: unknown and NULL source, NULL, zero or negative timeout', async () => {
+    const call = 'SELECT sch_chameleon.cutover($1, $2)';
+    await assertRejected(pool, call, ['nope', '1 minute'], UNKNOWN('nope'));
+    await assertRejected(pool, call, [null, '1 minute'], NULL_SOURCE);
+    for (const t of [null, '0 seconds', '-5 minutes']) {
+      await assertRejected(pool, call, ['live', t], {
+        message: new RegExp(`cutover needs a positive timeout, got ${t === null ? 'NULL' : '.+'}`),
+        code: SQLSTATE.invalidParameter,
+        hint: /How long to wait/,
+      });
+    }
+  });
+
   test('init_replica and copy_schema: unknown, NULL source, and while the replica is running', async () => {
     for (const fn of ['init_replica', 'copy_schema']) {
       await assertRejected(pool, `SELECT sch_chameleon.${fn}($1)`, ['nope'], UNKNOWN('nope'));

@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import { installCatalog } from '../../src/catalog/installer.js';
 import { openCatalog, type Catalog } from '../../src/catalog/db.js';
 import { acquireLease, releaseLease } from '../../src/catalog/agents.js';
+import { claimCommand } from '../../src/catalog/commands.js';
 import { createPgDatabase, type PgTestDatabase } from '../harness/db.js';
 
 /**
@@ -66,4 +67,38 @@ test('a release keeps the lease while a command of the source claimed by the sam
   assert.equal(await acquireLease(cat, sourceId, 'agent-a', 30), false);
   await releaseLease(cat, sourceId, 'agent-b');
   assert.equal(await holder(), null);
+});
+
+test('a command is claimed on the lease while a decoder call of the same agent holds it (KEY SHARE); a takeover still waits for that fence', async () => {
+  assert.equal(await acquireLease(cat, sourceId, 'agent-a', 30), true);
+  const fence = await db.pool.connect();
+  const other = openCatalog(db.url, { max: 1 });
+  try {
+    await fence.query('BEGIN');
+    await fence.query('SELECT 1 FROM sch_chameleon.t_source_leases WHERE source_id = $1 AND agent_id = $2 FOR KEY SHARE', [sourceId, 'agent-a']);
+    const id = (await db.pool.query<{ id: string }>(`SELECT sch_chameleon.run_maintenance('l')::text AS id`)).rows[0].id;
+    const claimed = await Promise.race([
+      claimCommand(cat, 'agent-a', 30),
+      new Promise<'waited'>((r) => setTimeout(() => r('waited'), 5000)),
+    ]);
+    assert.notEqual(claimed, 'waited', 'the claim did not wait for the decoder call');
+    assert.equal((claimed as { command_id: string }).command_id, id);
+    assert.equal(await holder(), 'agent-a');
+    await db.pool.query("UPDATE sch_chameleon.t_commands SET state = 'done', finished_at = now() WHERE command_id = $1", [id]);
+
+    // the lease expired: another agent's takeover waits until the fence is gone
+    await db.pool.query("UPDATE sch_chameleon.t_source_leases SET expires_at = now() - interval '1 second' WHERE source_id = $1", [sourceId]);
+    let taken = false;
+    const takeover = acquireLease(other, sourceId, 'agent-b', 30).then((ok) => (taken = ok));
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(taken, false, 'the takeover waits for the KEY SHARE fence');
+    await fence.query('COMMIT');
+    await takeover;
+    assert.equal(taken, true);
+    assert.equal(await holder(), 'agent-b');
+  } finally {
+    await fence.query('ROLLBACK').catch(() => undefined);
+    fence.release();
+    await other.close();
+  }
 });

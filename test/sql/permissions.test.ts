@@ -41,6 +41,7 @@ const CONTROL_FUNCTIONS = [
   'wait_for_position(text,text,interval)',
   'run_maintenance(text,boolean)',
   'detach_replica(text)',
+  'cutover(text,interval)',
 ];
 
 /** One call per control function, with arguments that would pass validation for a caller allowed to run it. */
@@ -62,6 +63,7 @@ const CONTROL_CALLS: Array<[string, string, unknown[]]> = [
   ['wait_for_position', `SELECT sch_chameleon.wait_for_position('shop', 'mysql-bin.000001:4', '1 second')`, []],
   ['run_maintenance', `SELECT sch_chameleon.run_maintenance('shop')`, []],
   ['detach_replica', `SELECT sch_chameleon.detach_replica('shop')`, []],
+  ['cutover', `SELECT sch_chameleon.cutover('shop', '1 minute')`, []],
 ];
 
 interface PgError {

@@ -91,6 +91,8 @@ export const controlCommands: Record<string, CliCommand> = {
   'stop-replica': controlCommand('stop_replica', 'stop the continuous replica', '--source NAME', SOURCE, src, true),
   'detach-replica': controlCommand('detach_replica', 'end replication for a cut-over: sequences past the data, foreign keys created, tables left standalone',
     '--source NAME', SOURCE, src, true),
+  'cutover': controlCommand('cutover', 'wait until everything MySQL has is applied (--timeout, e.g. "5 minutes"), then detach',
+    '--source NAME --timeout INTERVAL', { ...SOURCE, timeout: { kind: 'text', required: true } }, (a) => [flag(a, 'source'), flag(a, 'timeout')], true),
   'run-maintenance': controlCommand('run_maintenance', 'prune applied batches and vacuum the log (--full: rewrite it, locking out every replica meanwhile)',
     '--source NAME [--full]', { ...SOURCE, full: { kind: 'boolean' } }, (a) => [flag(a, 'source'), a.flags.get('full') === true], true),
   'enable-replica': controlCommand('enable_replica', 'clear the error state of a source', '--source NAME', SOURCE, src, false),
