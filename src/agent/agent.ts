@@ -98,7 +98,7 @@ export class Agent {
 
   private async scan(reason: string): Promise<void> {
     try {
-      await sweepOrphanedCommands(this.cat, this.leaseSeconds);
+      await sweepOrphanedCommands(this.cat, this.leaseSeconds, this.id);
       for (;;) {
         if (this.stopping) return;
         const cmd = await claimCommand(this.cat, this.id, this.leaseSeconds);

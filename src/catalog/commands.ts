@@ -93,7 +93,7 @@ export async function reportProgress(cat: Catalog, commandId: string, progress: 
  * Returns to the queue the commands claimed by agents whose heartbeat
  * stopped: they died mid-command. After three attempts a command fails.
  */
-export async function sweepOrphanedCommands(cat: Catalog, staleSeconds: number): Promise<number> {
+export async function sweepOrphanedCommands(cat: Catalog, staleSeconds: number, sweeper: string): Promise<number> {
   const res = await sql`
     UPDATE sch_chameleon.t_commands c
        SET state = CASE WHEN c.attempts >= 3 THEN 'failed' ELSE 'pending' END,
@@ -102,6 +102,10 @@ export async function sweepOrphanedCommands(cat: Catalog, staleSeconds: number):
            agent_id = CASE WHEN c.attempts >= 3 THEN c.agent_id END,
            started_at = CASE WHEN c.attempts >= 3 THEN c.started_at END
      WHERE c.state = 'running'
+       -- the sweeper runs, so its own commands do too, however late its last heartbeat
+       -- (an event loop busy with one huge row for longer than the lease): run twice,
+       -- the second run would drop the loading schema the first one is copying into
+       AND c.agent_id IS DISTINCT FROM ${sweeper}
        AND NOT EXISTS (SELECT 1 FROM sch_chameleon.t_agents a
                         WHERE a.agent_id = c.agent_id AND a.stopped_at IS NULL
                           AND a.heartbeat_at > now() - make_interval(secs => ${staleSeconds}))`.execute(cat.db);

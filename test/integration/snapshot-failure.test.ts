@@ -123,7 +123,11 @@ test('a row larger than 16 MB, which the protocol splits into several packets, c
     await addSource(pool, 'huge', env.my.url, { [db]: 'huge' }, { limit_tables: [`${db}.pk_huge`] });
     const init = await runCommand(pool, "sch_chameleon.init_replica('huge')", []);
     assert.equal(init.state, 'done');
-    assert.deepEqual(init.progress.tables_failed, []);
+    const why = {
+      tables: (await pool.query("SELECT mysql_table, state, reason FROM sch_chameleon.show_tables('huge')")).rows,
+      attempts: (await pool.query('SELECT attempts FROM sch_chameleon.t_commands WHERE command_id = $1', [init.id])).rows[0]?.attempts,
+    };
+    assert.deepEqual(init.progress.tables_failed, [], `the copy failed: ${JSON.stringify(why)}`);
     const n = await assertSameRows(c, pool,
       'SELECT id, MD5(b), LENGTH(b), MD5(t), LENGTH(t) FROM pk_huge ORDER BY id',
       'SELECT id, md5(b), length(b), md5(t), octet_length(t) FROM huge.pk_huge ORDER BY id', 'huge.pk_huge');

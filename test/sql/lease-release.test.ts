@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { installCatalog } from '../../src/catalog/installer.js';
 import { openCatalog, type Catalog } from '../../src/catalog/db.js';
 import { acquireLease, releaseLease } from '../../src/catalog/agents.js';
-import { claimCommand } from '../../src/catalog/commands.js';
+import { claimCommand, sweepOrphanedCommands } from '../../src/catalog/commands.js';
 import { createPgDatabase, type PgTestDatabase } from '../harness/db.js';
 
 /**
@@ -101,4 +101,19 @@ test('a command is claimed on the lease while a decoder call of the same agent h
     fence.release();
     await other.close();
   }
+});
+
+test('the sweep returns to the queue the commands of agents whose heartbeat stopped, never the sweeping agent\'s own', async () => {
+  await db.pool.query(`INSERT INTO sch_chameleon.t_agents (agent_id, hostname, pid, version, heartbeat_at)
+                       VALUES ('agent-late', 'h', 1, 'test', now() - interval '1 minute'), ('agent-dead', 'h', 2, 'test', now() - interval '1 minute')`);
+  const own = await command('running', 'agent-late');
+  const dead = await command('running', 'agent-dead');
+  // agent-late sweeps: its heartbeat is as stale as the dead one's, but it is plainly alive
+  assert.equal(await sweepOrphanedCommands(cat, 5, 'agent-late'), 1);
+  const states = await db.pool.query<{ id: string; state: string }>(
+    'SELECT command_id::text AS id, state FROM sch_chameleon.t_commands WHERE command_id IN ($1, $2) ORDER BY command_id', [own, dead]);
+  assert.deepEqual(states.rows, [{ id: own, state: 'running' }, { id: dead, state: 'pending' }]);
+  // another agent's sweep takes the late one's too
+  assert.equal(await sweepOrphanedCommands(cat, 5, 'agent-other'), 1);
+  await db.pool.query("UPDATE sch_chameleon.t_commands SET state = 'done', finished_at = now() WHERE command_id IN ($1, $2)", [own, dead]);
 });
