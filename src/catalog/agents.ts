@@ -27,14 +27,15 @@ export async function markAgentStopped(cat: Catalog, agentId: string): Promise<v
   await sql`DELETE FROM sch_chameleon.t_source_leases WHERE agent_id = ${agentId}`.execute(cat.db);
 }
 
-/** Takes a source's lease if it is free, expired or already ours. */
 /**
  * Takes or renews the agent's lease on a source, in the caller's
  * transaction when given one. Renewing is a plain UPDATE of the row: it
  * never waits for the decoder, whose call holds the lease FOR KEY SHARE
- * for as long as it runs (an INSERT ... ON CONFLICT DO UPDATE did wait,
- * and with it every command of the agent waited for the claim); a missing
- * lease is inserted, one another agent let expire is taken over.
+ * for as long as it runs, because the key (source, agent) stays the same;
+ * an upsert setting agent_id would lock the row as a key change and wait,
+ * and every command of the agent behind the claim with it. A missing lease
+ * is inserted; one another agent let expire is taken over, and that change
+ * of key does wait for the old owner's fence.
  */
 export async function takeLease(db: Kysely<CatalogDatabase>, sourceId: string, agentId: string, leaseSeconds: number): Promise<boolean> {
   const renewed = await sql<{ agent_id: string }>`
@@ -53,6 +54,7 @@ export async function takeLease(db: Kysely<CatalogDatabase>, sourceId: string, a
   return inserted.rows.length > 0;
 }
 
+/** Takes a source's lease if it is free, expired or already ours. */
 export async function acquireLease(cat: Catalog, sourceId: string, agentId: string, leaseSeconds: number): Promise<boolean> {
   return takeLease(cat.db, sourceId, agentId, leaseSeconds);
 }
