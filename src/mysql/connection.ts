@@ -70,6 +70,12 @@ export async function connectMysql(url: string, extra: Partial<ConnectionOptions
   // a dropped idle connection must not crash the process; the next query reports it
   conn.on('error', () => undefined);
   for (const stmt of SESSION_SETUP) await conn.query(stmt);
+  // MySQL 8 serves information_schema's table statistics, AUTO_INCREMENT among them, from a
+  // cache a day old by default: the sequences set after a copy or at a detach need them now.
+  // MariaDB has no such cache, nor the variable (unknown system variable: 1193).
+  await conn.query('SET SESSION information_schema_stats_expiry = 0').catch((err: { errno?: number }) => {
+    if (err.errno !== 1193) throw err;
+  });
   return conn;
 }
 
