@@ -95,8 +95,7 @@ function writeImage(w: ChunkWriter, image: RowImage | null): void {
     return;
   }
   if (typeof image === 'string') {
-    const plain = image.indexOf('\\') === -1 && image.indexOf('\n') === -1 && image.indexOf('\t') === -1 && image.indexOf('\r') === -1;
-    w.utf8(plain ? image : copyEscape(image));
+    w.utf8(copyEscape(image));
     return;
   }
   w.bytes(image);

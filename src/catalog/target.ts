@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
 import { inTransaction } from './db.js';
 import { qualified, quoteIdent, quoteLiteral } from '../ddl/identifiers.js';
+import { sequenceRestart } from '../ddl/create-table.js';
 
 /**
  * Raw SQL against the target tables: DDL, COPY and the loading-schema swap.
@@ -303,27 +304,15 @@ export async function addForeignKey(pool: pg.Pool, fk: TargetForeignKey): Promis
   }
 }
 
-/**
- * Moves the sequences of a table's columns past its rows and past `floor`
- * (MySQL's auto_increment counter minus one: ids MySQL handed out and
- * whose rows are gone are not handed out again). Returns how many were moved.
- */
+/** Moves the sequences of a table's columns past its rows and past `floor` (sequenceRestart). Returns how many were moved. */
 export async function restartSequences(pool: pg.Pool, schema: string, table: string, floor: bigint): Promise<number> {
   const target = qualified(schema, table);
-  const seqs = await pool.query<{ col: string; seq: string }>(
-    `SELECT a.attname AS col, pg_get_serial_sequence($1, a.attname) AS seq
+  const seqs = await pool.query<{ col: string }>(
+    `SELECT a.attname AS col
        FROM pg_catalog.pg_attribute a
-      WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped AND pg_get_serial_sequence($1, a.attname) IS NOT NULL`,
+      WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped AND pg_get_serial_sequence($1::text, a.attname::text) IS NOT NULL`,
     [target],
   );
-  for (const s of seqs.rows) {
-    const max = `(SELECT max(${quoteIdent(s.col)}) FROM ${target})`;
-    // past the sequence's range (bigint unsigned data), it stays at its end: an insert without a key then fails rather than repeats one
-    await pool.query(
-      `SELECT setval(q.seqrelid, least(greatest(${max}::numeric, $1::numeric, 1), q.seqmax)::bigint, ${max} IS NOT NULL OR $1::numeric > 0)
-         FROM pg_catalog.pg_sequence q WHERE q.seqrelid = ${quoteLiteral(s.seq)}::regclass`,
-      [String(floor)],
-    );
-  }
+  for (const s of seqs.rows) await pool.query(sequenceRestart(target, s.col, floor));
   return seqs.rows.length;
 }

@@ -61,6 +61,21 @@ type IndexPlan =
  * (keys, indexes, sequences) is taken from `names` once, so the statements
  * rendered for another schema name the same relations.
  */
+/**
+ * Moves the sequence of a column (identity or serial) past the table's rows
+ * and past `floor` (MySQL's auto_increment counter minus one: ids MySQL
+ * handed out whose rows are gone are not handed out again). Data past the
+ * sequence's range (bigint unsigned) leaves it at its end, so that an insert
+ * without a key fails rather than repeats one; a column without a sequence
+ * (an existing table, keep_existing_schema) selects nothing.
+ */
+export function sequenceRestart(target: string, column: string, floor: bigint): string {
+  const max = `(SELECT max(${quoteIdent(column)}) FROM ${target})`;
+  return `SELECT setval(s.seqrelid, least(greatest(${max}::numeric, ${floor}::numeric, 1), s.seqmax)::bigint, ` +
+    `${max} IS NOT NULL OR ${floor} > 0) FROM pg_catalog.pg_sequence s ` +
+    `WHERE s.seqrelid = pg_get_serial_sequence(${quoteLiteral(target)}, ${quoteLiteral(column)})::regclass`;
+}
+
 export function tableDdl(table: MysqlTable, columns: MappedColumn[], opts: TableDdlOptions): PlannedTableDdl {
   const names = opts.names ?? new NameAllocator();
   const fillfactor = opts.fillfactor ? Math.trunc(opts.fillfactor) : null;
@@ -157,19 +172,8 @@ export function tableDdl(table: MysqlTable, columns: MappedColumn[], opts: Table
       if (c.comment) comments.push(`COMMENT ON COLUMN ${target}.${quoteIdent(c.pgName)} IS ${quoteLiteral(c.comment)}`);
     }
 
-    const floor = table.autoIncrement ? `${BigInt(table.autoIncrement) - 1n}` : '0';
-    const identityRestart = columns
-      .filter((c) => sequenceOf.has(c.name))
-      .map((c) => {
-        const max = `(SELECT max(${quoteIdent(c.pgName)}) FROM ${target})`;
-        // the sequence continues after both the data and MySQL's own counter; data
-        // past the sequence's range (bigint unsigned) leaves it at its end, so that an
-        // insert without a key fails rather than repeats one; an existing table
-        // (keep_existing_schema) without a sequence on the column selects nothing
-        return `SELECT setval(s.seqrelid, least(greatest(${max}::numeric, ${floor}::numeric, 1), s.seqmax)::bigint, ` +
-          `${max} IS NOT NULL OR ${floor} > 0) FROM pg_catalog.pg_sequence s ` +
-          `WHERE s.seqrelid = pg_get_serial_sequence(${quoteLiteral(target)}, ${quoteLiteral(c.pgName)})::regclass`;
-      });
+    const floor = table.autoIncrement ? BigInt(table.autoIncrement) - 1n : 0n;
+    const identityRestart = columns.filter((c) => sequenceOf.has(c.name)).map((c) => sequenceRestart(target, c.pgName, floor));
     return { createTable, indexes, skippedIndexes, comments, identityRestart };
   };
 
