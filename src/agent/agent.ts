@@ -215,9 +215,7 @@ export class Agent {
         return this.detach(sourceId, source, log);
       case 'run_maintenance': {
         // the replica goes on: a plain VACUUM takes no lock it would wait for
-        const result = await runMaintenance(this.cat.pool, {
-          id: sourceId, name: source.name, retention: source.options.batch_retention, lockTimeout: source.options.lock_timeout,
-        }, cmd.args.full === true);
+        const result = await runMaintenance(this.cat.pool, source, cmd.args.full === true);
         log.info({ source: source.name, ...result }, 'maintenance done');
         return result;
       }

@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import { ChameleonError, ErrorCodes } from '../errors.js';
 import { pruneBatches } from './batches.js';
+import type { Source } from './sources.js';
 
 /** The catalogue's queue tables: every source's rows, so vacuumed for all of them at once. */
 const TABLES = ['t_log_events', 't_batches'] as const;
@@ -35,7 +36,7 @@ async function sizes(client: pg.PoolClient): Promise<Record<string, number>> {
  */
 export async function runMaintenance(
   pool: pg.Pool,
-  source: { id: string; name: string; retention: string; lockTimeout: string },
+  source: Pick<Source, 'id' | 'name'> & { options: Pick<Source['options'], 'batch_retention' | 'lock_timeout'> },
   full: boolean,
 ): Promise<MaintenanceResult> {
   const client = await pool.connect();
@@ -58,9 +59,9 @@ export async function runMaintenance(
         { source: source.name },
       );
     }
-    const prunedBatches = await pruneBatches(pool, source.id, source.retention);
+    const prunedBatches = await pruneBatches(pool, source.id, source.options.batch_retention);
     const before = await sizes(client);
-    if (full) await client.query(`SELECT set_config('lock_timeout', $1, false)`, [source.lockTimeout]);
+    if (full) await client.query(`SELECT set_config('lock_timeout', $1, false)`, [source.options.lock_timeout]);
     for (const t of TABLES) await client.query(`VACUUM ${full ? '(FULL) ' : ''}sch_chameleon.${t}`);
     const after = await sizes(client);
     await client.query('UPDATE sch_chameleon.t_sources SET last_maintenance_at = now() WHERE source_id = $1', [source.id]);

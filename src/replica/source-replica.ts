@@ -97,11 +97,14 @@ export class SourceReplica {
     // before reading: the lag is then the time the source was not followed
     await this.checkRetention().catch((err) => this.opts.log.warn({ err }, 'binlog retention check failed'));
     await this.startReader();
-    this.pruneTimer = setInterval(() => {
+    const housekeep = (): void => {
       void this.housekeep(source).catch((err: unknown) => this.opts.log.warn({ err }, 'pruning or maintenance of the log failed'));
+    };
+    this.pruneTimer = setInterval(() => {
+      housekeep();
       void this.checkRetention().catch(() => undefined);
     }, 60_000);
-    void this.housekeep(source).catch((err: unknown) => this.opts.log.warn({ err }, 'pruning or maintenance of the log failed'));
+    housekeep();
   }
 
   private async startReader(): Promise<void> {
@@ -237,9 +240,7 @@ export class SourceReplica {
       await pruneBatches(pool, source.id, source.options.batch_retention);
       return;
     }
-    const result = await runMaintenance(pool, {
-      id: source.id, name: source.name, retention: source.options.batch_retention, lockTimeout: source.options.lock_timeout,
-    }, false);
+    const result = await runMaintenance(pool, source, false);
     this.opts.log.info(result, 'auto_maintenance done');
   }
 

@@ -42,7 +42,7 @@ test('an agent whose role does not own the log gets an error naming the tables a
   other = new pg.Pool({ connectionString: url.toString(), max: 2 });
   const owner = (await db.pool.query<{ o: string }>("SELECT pg_get_userbyid(relowner) AS o FROM pg_class WHERE oid = 'sch_chameleon.t_log_events'::regclass")).rows[0].o;
   await assert.rejects(
-    runMaintenance(other, { id, name: 'm', retention: '1 day', lockTimeout: '1s' }, false),
+    runMaintenance(other, { id, name: 'm', options: { batch_retention: '1 day', lock_timeout: '1s' } }, false),
     (err: Error) => {
       assert.match(err.message, new RegExp(`run_maintenance: the agent's role ${ROLE} may not vacuum sch_chameleon\\.t_batches \\(owned by ${owner}\\), sch_chameleon\\.t_log_events \\(owned by ${owner}\\)`));
       assert.match(err.message, /run the agent as the catalogue's owner/);
@@ -55,7 +55,7 @@ test('an agent whose role does not own the log gets an error naming the tables a
   assert.equal(stamp.rows[0].last_maintenance_at, null);
 
   // the owner's run prunes it and records the maintenance
-  const done = await runMaintenance(db.pool, { id, name: 'm', retention: '1 day', lockTimeout: '1s' }, false);
+  const done = await runMaintenance(db.pool, { id, name: 'm', options: { batch_retention: '1 day', lock_timeout: '1s' } }, false);
   assert.equal(done.prunedBatches, 1);
   assert.equal(done.full, false);
   assert.ok(done.tables.t_log_events.before >= 0 && done.tables.t_batches.before > 0);
