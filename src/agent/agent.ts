@@ -266,7 +266,7 @@ export class Agent {
       agentId: this.id,
       sourceId,
       log: this.log.child({ source: name }),
-      onFatal: (err) => void this.replicaFailed(sourceId, name, err),
+      onFatal: (err) => void this.replicaFailed(sourceId, name, replica, err),
     });
     await replica.start();
     this.replicas.set(sourceId, replica);
@@ -281,21 +281,32 @@ export class Agent {
     await replica.stop();
   }
 
-  private async replicaFailed(sourceId: string, name: string, err: unknown): Promise<void> {
+  private async replicaFailed(sourceId: string, name: string, replica: SourceReplica, err: unknown): Promise<void> {
     // a reader can fail just after it is positioned, while its start still
     // writes 'running': the error must be written after that, never under it
     await this.starting.get(sourceId)?.catch(() => undefined);
-    this.replicas.delete(sourceId);
-    if (this.stopping) return;
-    if (err instanceof ChameleonError && err.code === ErrorCodes.LEASE_LOST) {
-      this.log.warn({ source: name }, 'lost the source to another agent');
+    if (this.stopping || (err instanceof ChameleonError && err.code === ErrorCodes.LEASE_LOST)) {
+      this.forget(sourceId, replica);
+      if (!this.stopping) this.log.warn({ source: name }, 'lost the source to another agent');
       return;
     }
     const message = redactText(errorMessage(err));
     this.log.error({ source: name, err }, 'replica stopped on error');
-    await setSourceStatus(this.cat, sourceId, 'error', { lastError: message, replicaEnabled: false }).catch(() => undefined);
+    // the failed replica stays registered until the source says 'error': a
+    // queue scan in between would see an enabled source without a replica,
+    // start it again and make it fail a second time on the same batch
+    try {
+      await setSourceStatus(this.cat, sourceId, 'error', { lastError: message, replicaEnabled: false }).catch(() => undefined);
+    } finally {
+      this.forget(sourceId, replica);
+    }
     await notifyAlert(this.cat, { source: name, error: message }).catch(() => undefined);
     await this.releaseIfIdle(sourceId);
+  }
+
+  /** Drops a replica from the running ones unless another has taken its place. */
+  private forget(sourceId: string, replica: SourceReplica): void {
+    if (this.replicas.get(sourceId) === replica) this.replicas.delete(sourceId);
   }
 
   /** Sources whose replica should run (after an agent restart or a takeover) are started here. */

@@ -495,7 +495,7 @@ test('on_error_replay exit: the failing transaction and every later one stay una
   assert.deepEqual(await pendingBatches(id), { batches: 3, events: 5, logRows: 5 }, 'the three batches wait, whole');
   const errors = await pool.query(
     "SELECT sqlstate, message, statement, mysql_schema, mysql_table, binlog_position, row_image FROM sch_chameleon.show_errors() WHERE source = 'ex'");
-  assert.equal(errors.rows.length, 1);
+  assert.equal(errors.rows.length, 1, JSON.stringify(errors.rows));
   assert.equal(errors.rows[0].sqlstate, '23514');
   assert.match(errors.rows[0].message, /replay of .*\.bad failed/);
   assert.match(errors.rows[0].statement, /^(?!row:).*INSERT INTO "?ex"?\."?bad"?/);
@@ -515,6 +515,43 @@ test('on_error_replay exit: the failing transaction and every later one stay una
     [{ id: 1, v: 77 }, { id: 2, v: 3 }, { id: 3, v: 3 }, { id: 20, v: 20 }]);
   assert.equal((await status('ex')).status, 'running');
   await stopReplica('ex');
+});
+
+test('on_error_replay exit: the agent does not start the failed replica again while it writes the error; one error row, the source stays in error', async () => {
+  const pool = env.pg.pool;
+  const my = await mysqlDb('exit_once', ['CREATE TABLE bad (id INT PRIMARY KEY, v INT NOT NULL)']);
+  const id = await initSource('ex_once', { [my.name]: 'ex_once' }, { on_error_replay: 'exit', replica_batch_size: 1 });
+  await pool.query('ALTER TABLE ex_once.bad ADD CONSTRAINT small_v CHECK (v < 100)');
+  await startReplica('ex_once');
+  const c = my.conn;
+  const release = await holdReplay(['ex_once.bad']);
+  await c.query('INSERT INTO bad VALUES (1, 500)');
+  await waitRead(id, c);
+  // the agent's write of the error status waits on this row lock, for longer than several queue scans
+  const statusLock = await pool.connect();
+  holds.add(statusLock);
+  await statusLock.query('BEGIN');
+  await statusLock.query('SELECT 1 FROM sch_chameleon.t_sources WHERE source_id = $1 FOR NO KEY UPDATE', [id]);
+  const errorRows = async (): Promise<number> =>
+    (await sql1<{ n: number }>(pool, "SELECT count(*)::int AS n FROM sch_chameleon.show_errors() WHERE source = 'ex_once'")).n;
+  try {
+    await release();
+    await waitFor('the replay error to be recorded', async () => (await errorRows()) > 0);
+    await new Promise((r) => setTimeout(r, 1600));
+  } finally {
+    holds.delete(statusLock);
+    await statusLock.query('COMMIT');
+    statusLock.release();
+  }
+  await waitFor('the source to stop in error', async () => (await status('ex_once')).status === 'error');
+  await new Promise((r) => setTimeout(r, 1200));
+  assert.equal(await errorRows(), 1, 'the failing batch was replayed once');
+  const s = await status('ex_once');
+  assert.equal(s.status, 'error');
+  assert.match(s.last_error ?? '', /small_v/);
+  const enabled = await sql1<{ e: boolean }>(pool, 'SELECT replica_enabled AS e FROM sch_chameleon.t_sources WHERE source_id = $1', [id]);
+  assert.equal(enabled.e, false);
+  assert.deepEqual(await pendingBatches(id), { batches: 1, events: 1, logRows: 1 }, 'the failing batch waits, whole');
 });
 
 test('SAVEPOINT and ROLLBACK TO SAVEPOINT: rolled-back rows never appear, the rest of the transaction arrives as one', async () => {
