@@ -324,3 +324,706 @@ COMMENT ON FUNCTION sch_chameleon.cutover(text, interval) IS
 'Waits (up to timeout) until the replica has applied everything MySQL had when the command started, then detaches the source (detach_replica). Returns the command id.';
 REVOKE ALL ON FUNCTION sch_chameleon.cutover(text, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION sch_chameleon.cutover(text, interval) TO chameleon_admin;
+
+-- DDL replication: the reader logs each MySQL DDL statement with its
+-- translation (t_log_events.ddl_plan); the decoder runs it in its place or
+-- quarantines the table (state 'quarantined') until resolve_ddl(). Every
+-- statement is recorded in t_ddl_events, listed by show_ddl(). DDL rows an
+-- older agent logged without a translation are quarantined when replayed.
+ALTER TABLE sch_chameleon.t_log_events ADD COLUMN ddl_plan jsonb;
+ALTER TABLE sch_chameleon.t_tables DROP CONSTRAINT t_tables_state_check,
+    ADD CONSTRAINT t_tables_state_check CHECK (state IN ('pending', 'copying', 'copied', 'replicating', 'excluded', 'failed', 'quarantined'));
+
+CREATE TABLE sch_chameleon.t_ddl_events (
+    ddl_id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    source_id    bigint      NOT NULL REFERENCES sch_chameleon.t_sources ON DELETE CASCADE,
+    mysql_schema text COLLATE "C" NOT NULL,
+    mysql_table  text COLLATE "C" NOT NULL,
+    -- commit position of the statement in the binlog
+    binlog_file  text COLLATE "C",
+    binlog_pos   bigint,
+    mysql_ddl    text        NOT NULL,
+    -- the translation the decoder ran (DdlPlan); null for a statement logged untranslated
+    plan         jsonb,
+    -- applied: the target follows the statement; quarantined: the table waits
+    -- for resolve_ddl; resolved: an operator's statement took its place;
+    -- recopied: sync_tables copied the table again instead
+    state        text        NOT NULL CHECK (state IN ('applied', 'quarantined', 'resolved', 'recopied')),
+    error        text,
+    resolved_sql text,
+    resolved_by  name,
+    created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    resolved_at  timestamptz
+);
+CREATE INDEX t_ddl_events_source ON sch_chameleon.t_ddl_events (source_id, ddl_id);
+COMMENT ON TABLE sch_chameleon.t_ddl_events IS 'Every MySQL DDL statement the replica met: applied, or quarantined until resolve_ddl';
+
+-- The primary key of a target table, as the decoder matches rows on it.
+CREATE FUNCTION sch_chameleon.fn_target_primary_key(p_schema text, p_table text)
+RETURNS text[]
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(array_agg(a.attname::text ORDER BY k.ord), '{}')
+    FROM pg_catalog.pg_index x
+    CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, ord)
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+    WHERE x.indrelid = to_regclass(format('%I.%I', p_schema, p_table)) AND x.indisprimary
+$$;
+COMMENT ON FUNCTION sch_chameleon.fn_target_primary_key(text, text) IS 'The primary-key columns of a target table, in key order';
+
+-- A MySQL DDL statement in its place in a batch (fn_replay_batch calls it
+-- for a table the replica holds, or one the statement creates): runs the
+-- translation's steps (the log row's ddl_plan, see src/ddl/translate-ddl.ts)
+-- in a subtransaction and brings the table's catalogue row along (renamed,
+-- dropped, new key, statements rebuilt). A statement with no translation,
+-- or whose translation PostgreSQL refuses, quarantines the table instead:
+-- nothing of it is applied, the table's later events wait in the log, and
+-- resolve_ddl() with the operator's PostgreSQL statement lets it go on. The
+-- replica itself never stops on DDL. Every statement is recorded in
+-- t_ddl_events. Returns 'applied' or 'quarantined'.
+CREATE FUNCTION sch_chameleon.fn_apply_ddl(p_src sch_chameleon.t_sources, p_ddl sch_chameleon.t_log_events)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_plan   jsonb := p_ddl.ddl_plan;
+    v_action text := coalesce(p_ddl.ddl_plan ->> 'action', 'quarantine');
+    v_tbl    sch_chameleon.t_tables;
+    v_found  boolean;
+    v_schema text;
+    v_table  text;
+    v_step   jsonb;
+    v_con    name;
+    v_idx    name;
+    v_to     jsonb := p_ddl.ddl_plan -> 'to';
+    v_err    text;
+    v_id     bigint;
+BEGIN
+    SELECT t.* INTO v_tbl FROM sch_chameleon.t_tables t
+    WHERE t.source_id = p_src.source_id AND t.mysql_schema = p_ddl.mysql_schema AND t.mysql_table = p_ddl.mysql_table;
+    v_found := FOUND;
+    v_schema := CASE WHEN v_found THEN v_tbl.pg_schema ELSE v_plan ->> 'pg_schema' END;
+    v_table := CASE WHEN v_found THEN v_tbl.pg_table ELSE v_plan ->> 'pg_table' END;
+    IF v_action = 'quarantine' THEN
+        v_err := coalesce(v_plan ->> 'reason', 'the statement was logged without a translation');
+    ELSE
+        BEGIN
+            FOR v_step IN SELECT e FROM jsonb_array_elements(v_plan -> 'steps') AS e LOOP
+                IF jsonb_typeof(v_step) = 'string' THEN
+                    EXECUTE format(v_step #>> '{}', v_schema, v_table, replace(v_table, '"', '""'));
+                ELSIF v_step ? 'drop_primary_key' THEN
+                    SELECT c.conname INTO v_con FROM pg_catalog.pg_constraint c
+                    WHERE c.conrelid = format('%I.%I', v_schema, v_table)::regclass AND c.contype = 'p';
+                    IF v_con IS NOT NULL THEN
+                        EXECUTE format('ALTER TABLE %I.%I DROP CONSTRAINT %I', v_schema, v_table, v_con);
+                    END IF;
+                END IF;
+            END LOOP;
+            IF v_action IN ('drop', 'forget') THEN
+                DELETE FROM sch_chameleon.t_tables t
+                WHERE t.source_id = p_src.source_id AND t.mysql_schema = p_ddl.mysql_schema AND t.mysql_table = p_ddl.mysql_table;
+            ELSIF v_action <> 'truncate' THEN
+                IF v_to IS NOT NULL THEN
+                    -- indexes named after the table (as the snapshot names them) follow it
+                    FOR v_idx IN
+                        SELECT i.relname FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
+                        WHERE x.indrelid = format('%I.%I', v_to ->> 'pg_schema', v_to ->> 'pg_table')::regclass
+                          AND starts_with(i.relname, v_table || '_')
+                    LOOP
+                        EXECUTE format('ALTER INDEX %I.%I RENAME TO %I', v_to ->> 'pg_schema', v_idx,
+                                       (v_to ->> 'pg_table') || substr(v_idx, length(v_table) + 1));
+                    END LOOP;
+                    -- a row left under the new name by a table the replica no longer follows
+                    DELETE FROM sch_chameleon.t_tables t
+                    WHERE t.source_id = p_src.source_id AND t.mysql_schema = v_to ->> 'mysql_schema' AND t.mysql_table = v_to ->> 'mysql_table'
+                      AND (t.mysql_schema, t.mysql_table) <> (p_ddl.mysql_schema, p_ddl.mysql_table);
+                    v_schema := v_to ->> 'pg_schema';
+                    v_table := v_to ->> 'pg_table';
+                END IF;
+                IF v_found THEN
+                    UPDATE sch_chameleon.t_tables t
+                    SET mysql_schema = coalesce(v_to ->> 'mysql_schema', t.mysql_schema),
+                        mysql_table = coalesce(v_to ->> 'mysql_table', t.mysql_table),
+                        pg_schema = v_schema, pg_table = v_table,
+                        pk_columns = sch_chameleon.fn_target_primary_key(v_schema, v_table),
+                        decoder_statements = NULL, updated_at = now()
+                    WHERE t.source_id = p_src.source_id AND t.mysql_schema = p_ddl.mysql_schema AND t.mysql_table = p_ddl.mysql_table;
+                ELSE
+                    -- a table created after the copy: every event of it is new, none is in a copy
+                    INSERT INTO sch_chameleon.t_tables (source_id, mysql_schema, mysql_table, pg_schema, pg_table, pk_columns, state)
+                    VALUES (p_src.source_id, p_ddl.mysql_schema, p_ddl.mysql_table, v_schema, v_table,
+                            sch_chameleon.fn_target_primary_key(v_schema, v_table), 'replicating');
+                END IF;
+            END IF;
+        EXCEPTION WHEN others THEN
+            GET STACKED DIAGNOSTICS v_err = MESSAGE_TEXT;
+            v_err := 'PostgreSQL refused the translation: ' || v_err;
+        END;
+    END IF;
+
+    INSERT INTO sch_chameleon.t_ddl_events (source_id, mysql_schema, mysql_table, binlog_file, binlog_pos, mysql_ddl, plan, state, error)
+    VALUES (p_src.source_id, p_ddl.mysql_schema, p_ddl.mysql_table, p_ddl.tx_file, p_ddl.tx_pos, coalesce(p_ddl.ddl, ''), v_plan,
+            CASE WHEN v_err IS NULL THEN 'applied' ELSE 'quarantined' END, v_err)
+    RETURNING ddl_id INTO v_id;
+    IF v_err IS NULL THEN
+        RETURN 'applied';
+    END IF;
+
+    -- Quarantine: the table's coordinates become the statement's, so that when it
+    -- is resolved its events from the statement on are applied, and the ones
+    -- before it (applied already) are not.
+    INSERT INTO sch_chameleon.t_tables AS t (source_id, mysql_schema, mysql_table, pg_schema, pg_table, state, copy_file, copy_pos, reason)
+    VALUES (p_src.source_id, p_ddl.mysql_schema, p_ddl.mysql_table, v_schema, v_table, 'quarantined', p_ddl.tx_file, p_ddl.tx_pos,
+            format('DDL %s quarantined: %s; resolve_ddl(%s, ''<PostgreSQL statement>'') applies it and resumes the table', v_id, v_err, v_id))
+    ON CONFLICT (source_id, mysql_schema, mysql_table) DO UPDATE
+    SET state = 'quarantined', copy_file = excluded.copy_file, copy_pos = excluded.copy_pos, copy_gtid = NULL,
+        decoder_statements = NULL, reason = excluded.reason, updated_at = now();
+    INSERT INTO sch_chameleon.t_errors (source_id, mysql_schema, mysql_table, batch_id, event_seq, binlog_file, binlog_pos, statement, message)
+    VALUES (p_src.source_id, p_ddl.mysql_schema, p_ddl.mysql_table, p_ddl.batch_id, p_ddl.event_seq, p_ddl.tx_file, p_ddl.tx_pos,
+            p_ddl.ddl, format('DDL %s quarantined: %s', v_id, v_err));
+    PERFORM pg_notify('chameleon_alerts', json_build_object(
+        'source', p_src.source_name, 'table', p_ddl.mysql_schema || '.' || p_ddl.mysql_table,
+        'error', format('DDL %s quarantined: %s', v_id, v_err), 'ddl_id', v_id)::text);
+    RETURN 'quarantined';
+END
+$$;
+COMMENT ON FUNCTION sch_chameleon.fn_apply_ddl(sch_chameleon.t_sources, sch_chameleon.t_log_events) IS
+'Applies a MySQL DDL statement''s translation in its place in the stream, or quarantines its table';
+
+-- The decoder. A batch is cut at its DDL events (fn_apply_ddl runs each in
+-- its place); between them, each table's
+-- events are applied with one set-based statement (their net effect per
+-- primary key). A statement that fails is replayed event by event under
+-- savepoints to pin the row at fault; then the table is excluded
+-- (on_error_replay = continue) or the whole call fails and nothing of the
+-- batch is applied (exit).
+CREATE OR REPLACE FUNCTION sch_chameleon.fn_replay_batch(p_batch_id bigint, OUT applied bigint, OUT skipped bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_src      sch_chameleon.t_sources;
+    v_tbl      sch_chameleon.t_tables;
+    v_t        record;
+    v_ev       record;
+    v_key      text;
+    v_stmts    jsonb := '{}';
+    v_s        jsonb;
+    v_lo       integer := 0;
+    v_hi       integer;
+    v_ddl_seq  integer;
+    v_run_lo   integer;
+    v_run_hi   integer;
+    v_state    text;
+    v_msg      text;
+    v_stmt     text;
+    v_done     bigint;
+    v_ddl      sch_chameleon.t_log_events;
+    v_batch    sch_chameleon.t_batches;
+    v_described boolean;
+    v_before   bigint;
+    v_found    boolean;
+BEGIN
+    applied := 0;
+    skipped := 0;
+    SELECT s.* INTO v_src FROM sch_chameleon.t_sources s
+    JOIN sch_chameleon.t_batches b ON b.source_id = s.source_id WHERE b.batch_id = p_batch_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'batch % does not exist', p_batch_id USING ERRCODE = 'undefined_object';
+    END IF;
+    SELECT b.* INTO v_batch FROM sch_chameleon.t_batches b WHERE b.batch_id = p_batch_id;
+    -- The reader describes a batch's tables as it writes it: without DDL to
+    -- cut the batch at, the tables and their event counts are taken from
+    -- there instead of from a pass over every log row of the batch (a fifth
+    -- of the replay's time). An applied batch replayed again holds only the
+    -- events retained for tables being copied (fn_replay_retained): counted.
+    v_described := v_batch.applied_at IS NULL AND coalesce(jsonb_typeof(v_batch.tables) = 'array', false)
+        AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(v_batch.tables) e(t) WHERE (e.t ->> 'ddl')::integer > 0);
+
+    LOOP
+        v_ddl_seq := NULL;
+        IF NOT v_described THEN
+            SELECT min(l.event_seq) INTO v_ddl_seq FROM sch_chameleon.t_log_events l
+            WHERE l.batch_id = p_batch_id AND l.kind = 'ddl' AND l.event_seq >= v_lo;
+        END IF;
+        v_hi := coalesce(v_ddl_seq - 1, 2147483647);
+
+        FOR v_t IN
+            SELECT e.n::integer AS table_no, e.t ->> 'schema' AS mysql_schema, e.t ->> 'table' AS mysql_table,
+                   (e.t ->> 'events')::bigint AS events, NULL::bigint AS before_copy, e.n AS first_seq
+            FROM jsonb_array_elements(v_batch.tables) WITH ORDINALITY AS e(t, n)
+            WHERE v_described AND (e.t ->> 'events')::bigint > 0
+            UNION ALL
+            SELECT l.table_no, l.mysql_schema, l.mysql_table, count(*) AS events,
+                   count(*) FILTER (WHERE t.copy_file IS NOT NULL AND (l.tx_file, l.tx_pos) <= (t.copy_file, t.copy_pos)) AS before_copy,
+                   min(l.event_seq) AS first_seq
+            FROM sch_chameleon.t_log_events l
+            LEFT JOIN sch_chameleon.t_tables t
+                   ON t.source_id = v_src.source_id AND t.mysql_schema = l.mysql_schema AND t.mysql_table = l.mysql_table
+            WHERE NOT v_described AND l.batch_id = p_batch_id AND l.event_seq BETWEEN v_lo AND v_hi AND l.kind <> 'ddl'
+            GROUP BY l.table_no, l.mysql_schema, l.mysql_table
+            ORDER BY first_seq
+        LOOP
+            SELECT * INTO v_tbl FROM sch_chameleon.t_tables t
+            WHERE t.source_id = v_src.source_id AND t.mysql_schema = v_t.mysql_schema AND t.mysql_table = v_t.mysql_table;
+            -- a table being copied again, or quarantined at a DDL statement: its events
+            -- wait in the log (fn_replay_next keeps them) and are applied when the copy
+            -- is swapped in or the statement resolved
+            CONTINUE WHEN FOUND AND v_tbl.state IN ('copying', 'quarantined');
+            IF NOT FOUND OR v_tbl.state NOT IN ('copied', 'replicating') THEN
+                skipped := skipped + v_t.events;
+                CONTINUE;
+            END IF;
+            -- soft init: the events of transactions the table's copy already holds
+            v_before := v_t.before_copy;
+            IF v_before IS NULL THEN
+                v_before := 0;
+                -- binlog order is event order: when the table's first event of the batch
+                -- is past the copy, so are the others, and none needs counting
+                IF v_tbl.copy_file IS NOT NULL AND EXISTS (
+                    SELECT 1 FROM (SELECT l.tx_file, l.tx_pos FROM sch_chameleon.t_log_events l
+                                   WHERE l.batch_id = p_batch_id AND l.table_no = v_t.table_no
+                                   ORDER BY l.event_seq LIMIT 1) f
+                    WHERE (f.tx_file, f.tx_pos) <= (v_tbl.copy_file, v_tbl.copy_pos)) THEN
+                    SELECT count(*) INTO v_before FROM sch_chameleon.t_log_events l
+                    WHERE l.batch_id = p_batch_id AND l.table_no = v_t.table_no AND l.kind <> 'ddl'
+                      AND (l.tx_file, l.tx_pos) <= (v_tbl.copy_file, v_tbl.copy_pos);
+                END IF;
+            END IF;
+            skipped := skipped + v_before;
+            CONTINUE WHEN v_t.events = v_before;
+
+            v_key := format('%I.%I', v_tbl.pg_schema, v_tbl.pg_table);
+            v_s := coalesce(v_stmts -> v_key, v_tbl.decoder_statements);
+            BEGIN
+                IF v_s IS NULL THEN
+                    v_s := sch_chameleon.fn_decoder_statements(v_tbl.pg_schema, v_tbl.pg_table, v_tbl.pk_columns);
+                    UPDATE sch_chameleon.t_tables t SET decoder_statements = v_s
+                    WHERE t.source_id = v_src.source_id AND t.mysql_schema = v_t.mysql_schema AND t.mysql_table = v_t.mysql_table;
+                END IF;
+                v_stmts := v_stmts || jsonb_build_object(v_key, v_s);
+                IF v_s ? 'net' THEN
+                    EXECUTE v_s ->> 'net'
+                        USING p_batch_id, v_lo, v_hi, v_t.table_no, v_tbl.copy_file, v_tbl.copy_pos;
+                ELSE
+                    -- no key: runs of inserts in one statement, updates and deletes one by one
+                    v_run_lo := NULL;
+                    FOR v_ev IN
+                        SELECT l.event_seq, l.kind FROM sch_chameleon.t_log_events l
+                        WHERE l.batch_id = p_batch_id AND l.table_no = v_t.table_no
+                          AND l.event_seq BETWEEN v_lo AND v_hi
+                        ORDER BY l.event_seq
+                    LOOP
+                        IF v_ev.kind = 'insert' THEN
+                            v_run_lo := coalesce(v_run_lo, v_ev.event_seq);
+                            v_run_hi := v_ev.event_seq;
+                            CONTINUE;
+                        END IF;
+                        IF v_run_lo IS NOT NULL THEN
+                            EXECUTE v_s ->> 'insert_run'
+                                USING p_batch_id, v_run_lo, v_run_hi, v_t.table_no, v_tbl.copy_file, v_tbl.copy_pos;
+                            v_run_lo := NULL;
+                        END IF;
+                        PERFORM sch_chameleon.fn_replay_event(v_s, v_ev.kind, p_batch_id, v_ev.event_seq,
+                            v_t.table_no, v_tbl.copy_file, v_tbl.copy_pos);
+                    END LOOP;
+                    IF v_run_lo IS NOT NULL THEN
+                        EXECUTE v_s ->> 'insert_run'
+                            USING p_batch_id, v_run_lo, v_run_hi, v_t.table_no, v_tbl.copy_file, v_tbl.copy_pos;
+                    END IF;
+                END IF;
+                applied := applied + v_t.events - v_before;
+            EXCEPTION WHEN others THEN
+                -- rolled back to the savepoint: replay the table's events one by one to find the row at fault,
+                -- with statements built afresh (the target may have been altered since they were cached)
+                v_done := 0;
+                BEGIN
+                    v_s := sch_chameleon.fn_decoder_statements(v_tbl.pg_schema, v_tbl.pg_table, v_tbl.pk_columns);
+                    UPDATE sch_chameleon.t_tables t SET decoder_statements = v_s
+                    WHERE t.source_id = v_src.source_id AND t.mysql_schema = v_t.mysql_schema AND t.mysql_table = v_t.mysql_table;
+                EXCEPTION WHEN others THEN
+                    NULL;  -- the table is gone: every event below fails and is reported
+                END;
+                FOR v_ev IN
+                    SELECT l.event_seq, l.kind FROM sch_chameleon.t_log_events l
+                    WHERE l.batch_id = p_batch_id AND l.table_no = v_t.table_no
+                      AND l.event_seq BETWEEN v_lo AND v_hi
+                    ORDER BY l.event_seq
+                LOOP
+                    BEGIN
+                        PERFORM sch_chameleon.fn_replay_event(v_s, v_ev.kind, p_batch_id, v_ev.event_seq,
+                            v_t.table_no, v_tbl.copy_file, v_tbl.copy_pos);
+                        v_done := v_done + 1;
+                    EXCEPTION WHEN others THEN
+                        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT;
+                        v_stmt := CASE WHEN v_s IS NULL THEN NULL
+                                       WHEN v_s ? 'delete_one' THEN concat_ws('; ',
+                                            CASE WHEN v_ev.kind <> 'insert' THEN v_s ->> 'delete_one' END,
+                                            CASE WHEN v_ev.kind <> 'delete' THEN v_s ->> 'insert_one' END)
+                                       WHEN v_ev.kind = 'insert' THEN v_s ->> 'insert_one'
+                                       WHEN v_ev.kind = 'delete' THEN v_s ->> 'delete_row'
+                                       ELSE v_s ->> 'update_row' END;
+                        IF v_src.options ->> 'on_error_replay' = 'exit' THEN
+                            RAISE EXCEPTION 'replay of %.% failed at batch % event %: %', v_t.mysql_schema, v_t.mysql_table, p_batch_id, v_ev.event_seq, v_msg
+                                USING ERRCODE = v_state,
+                                      DETAIL = (SELECT format('row: %s; statement: %s', coalesce(l.row_after, l.row_before), v_stmt)
+                                                FROM sch_chameleon.t_log_events l
+                                                WHERE l.batch_id = p_batch_id AND l.table_no = v_t.table_no AND l.event_seq = v_ev.event_seq);
+                        END IF;
+                        INSERT INTO sch_chameleon.t_errors (source_id, mysql_schema, mysql_table, batch_id, event_seq,
+                                                            binlog_file, binlog_pos, statement, row_image, sqlstate, message)
+                        SELECT v_src.source_id, l.mysql_schema, l.mysql_table, p_batch_id, l.event_seq, l.tx_file, l.tx_pos,
+                               v_stmt, coalesce(l.row_after, l.row_before), v_state, v_msg
+                        FROM sch_chameleon.t_log_events l
+                        WHERE l.batch_id = p_batch_id AND l.table_no = v_t.table_no AND l.event_seq = v_ev.event_seq;
+                        UPDATE sch_chameleon.t_tables t
+                        SET state = 'excluded', reason = format('replay failed at %s:%s: %s', v_t.mysql_schema, v_t.mysql_table, v_msg),
+                            updated_at = now()
+                        WHERE t.source_id = v_src.source_id AND t.mysql_schema = v_t.mysql_schema AND t.mysql_table = v_t.mysql_table;
+                        PERFORM pg_notify('chameleon_alerts', json_build_object(
+                            'source', v_src.source_name, 'table', v_t.mysql_schema || '.' || v_t.mysql_table,
+                            'error', v_msg, 'excluded', true)::text);
+                        EXIT;
+                    END;
+                END LOOP;
+                applied := applied + v_done;
+                skipped := skipped + greatest(v_t.events - v_before - v_done, 0);
+            END;
+            UPDATE sch_chameleon.t_tables t SET events_applied = t.events_applied + v_t.events - v_before
+            WHERE t.source_id = v_src.source_id AND t.mysql_schema = v_t.mysql_schema AND t.mysql_table = v_t.mysql_table
+              AND t.state <> 'excluded';
+        END LOOP;
+
+        EXIT WHEN v_ddl_seq IS NULL;
+        -- A MySQL DDL statement, in its place between the row events around it.
+        SELECT l.* INTO v_ddl FROM sch_chameleon.t_log_events l WHERE l.batch_id = p_batch_id AND l.event_seq = v_ddl_seq;
+        SELECT t.* INTO v_tbl FROM sch_chameleon.t_tables t
+        WHERE t.source_id = v_src.source_id AND t.mysql_schema = v_ddl.mysql_schema AND t.mysql_table = v_ddl.mysql_table;
+        v_found := FOUND;
+        IF v_found AND v_tbl.state IN ('copying', 'quarantined') THEN
+            -- kept with the table's other events, applied after its copy or its resolve_ddl
+            NULL;
+        ELSIF v_found AND (v_tbl.state NOT IN ('copied', 'replicating')
+                           OR (v_tbl.copy_file IS NOT NULL AND (v_ddl.tx_file, v_ddl.tx_pos) <= (v_tbl.copy_file, v_tbl.copy_pos))
+                           OR coalesce((v_ddl.ddl_plan ->> 'if_not_exists')::boolean, false)) THEN
+            -- an excluded or failed table (its next copy has the change), a copy that
+            -- already holds it, or CREATE TABLE IF NOT EXISTS of a table there already
+            skipped := skipped + 1;
+        ELSIF NOT v_found AND coalesce(v_ddl.ddl_plan ->> 'action', '') NOT IN ('create', 'quarantine') THEN
+            -- a table the replica does not hold
+            skipped := skipped + 1;
+        ELSIF sch_chameleon.fn_apply_ddl(v_src, v_ddl) = 'applied' THEN
+            applied := applied + 1;
+        ELSE
+            skipped := skipped + 1;
+        END IF;
+        v_stmts := '{}';
+        v_lo := v_ddl_seq + 1;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION sch_chameleon.fn_replay_batch(bigint) IS
+'The set-based decoder: applies one logged batch to the target tables';
+
+-- Applies the oldest unapplied batches of a source, at least one and up to
+-- replay_max_rows events, and moves the replay position, all in the caller's
+-- transaction: data and position commit together.
+CREATE OR REPLACE FUNCTION sch_chameleon.fn_replay_next(p_source_id bigint, p_agent_id text,
+    OUT batches integer, OUT events bigint, OUT applied bigint, OUT skipped bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_max   bigint;
+    v_batch sch_chameleon.t_batches;
+    v_last  sch_chameleon.t_batches;
+    v_res   record;
+BEGIN
+    batches := 0; events := 0; applied := 0; skipped := 0;
+    -- resolve_ddl takes this lock exclusively: a replay call never runs beside
+    -- a table's return from quarantine (it would keep that table's events back
+    -- after the table replicates again)
+    PERFORM pg_advisory_xact_lock_shared(hashtext('sch_chameleon.replay'), p_source_id::integer);
+    -- fencing: an agent that lost its lease must not apply anything
+    PERFORM 1 FROM sch_chameleon.t_source_leases l
+    WHERE l.source_id = p_source_id AND l.agent_id = p_agent_id FOR KEY SHARE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'agent % does not own source %', p_agent_id, p_source_id
+            USING ERRCODE = 'lock_not_available', HINT = 'Another agent took the source over, or it was dropped.';
+    END IF;
+    SELECT (s.options ->> 'replay_max_rows')::bigint INTO v_max FROM sch_chameleon.t_sources s WHERE s.source_id = p_source_id;
+    LOOP
+        SELECT * INTO v_batch FROM sch_chameleon.t_batches b
+        WHERE b.source_id = p_source_id AND b.applied_at IS NULL
+        ORDER BY b.batch_id LIMIT 1
+        FOR UPDATE;
+        EXIT WHEN NOT FOUND;
+        v_res := sch_chameleon.fn_replay_batch(v_batch.batch_id);
+        UPDATE sch_chameleon.t_batches b SET applied_at = clock_timestamp() WHERE b.batch_id = v_batch.batch_id;
+        IF EXISTS (SELECT 1 FROM sch_chameleon.t_tables t WHERE t.source_id = p_source_id AND t.state IN ('copying', 'quarantined')) THEN
+            -- the events of tables being copied again, or quarantined at a DDL
+            -- statement, stay, for fn_replay_retained to apply once their copy is
+            -- in place or the statement is resolved; the other tables go on meanwhile
+            DELETE FROM sch_chameleon.t_log_events l
+            WHERE l.batch_id = v_batch.batch_id
+              AND NOT EXISTS (SELECT 1 FROM sch_chameleon.t_tables t
+                              WHERE t.source_id = p_source_id AND t.state IN ('copying', 'quarantined')
+                                AND t.mysql_schema = l.mysql_schema AND t.mysql_table = l.mysql_table);
+        ELSE
+            DELETE FROM sch_chameleon.t_log_events l WHERE l.batch_id = v_batch.batch_id;
+        END IF;
+        v_last := v_batch;
+        batches := batches + 1;
+        events := events + v_batch.events;
+        applied := applied + v_res.applied;
+        skipped := skipped + v_res.skipped;
+        EXIT WHEN events >= coalesce(v_max, 25000);
+    END LOOP;
+    IF batches > 0 THEN
+        -- last, and once: the row stays locked until the commit. The reader's
+        -- position lives in its batch rows; applied batches may be pruned, so
+        -- the read position is carried forward here as they are applied.
+        UPDATE sch_chameleon.t_sources s
+        SET read_file = CASE WHEN sch_chameleon.fn_position_reached(s.read_file, s.read_pos, v_last.end_file, v_last.end_pos)
+                             THEN s.read_file ELSE v_last.end_file END,
+            read_pos = CASE WHEN sch_chameleon.fn_position_reached(s.read_file, s.read_pos, v_last.end_file, v_last.end_pos)
+                            THEN s.read_pos ELSE v_last.end_pos END,
+            read_gtid = CASE WHEN sch_chameleon.fn_position_reached(s.read_file, s.read_pos, v_last.end_file, v_last.end_pos)
+                             THEN s.read_gtid ELSE coalesce(v_last.end_gtid, s.read_gtid) END,
+            events_read = s.events_read + events,
+            replay_file = v_last.end_file, replay_pos = v_last.end_pos,
+            replay_gtid = coalesce(v_last.end_gtid, s.replay_gtid),
+            last_replay_event_at = coalesce(v_last.last_event_at, s.last_replay_event_at),
+            last_replayed_at = clock_timestamp(),
+            events_applied = s.events_applied + applied,
+            events_skipped = s.events_skipped + skipped
+        WHERE s.source_id = p_source_id;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION sch_chameleon.fn_replay_next(bigint, text) IS
+'Replays the next batches of a source (up to replay_max_rows events) and moves its replay position';
+
+-- A table copied again while its source replicates, or quarantined at a DDL
+-- statement: the decoder kept its events of the batches it applied meanwhile
+-- (fn_replay_next). Called in the transaction that puts the new copy in
+-- place, or that resolves the statement, with the replay held: applies
+-- those events in binlog order (the decoder's soft init leaves out what the
+-- copy already holds) and removes them, so that the table's next events,
+-- in batches not applied yet, find it up to date.
+CREATE OR REPLACE FUNCTION sch_chameleon.fn_replay_retained(p_source_id bigint, p_mysql_schema text, p_mysql_table text,
+    OUT batches integer, OUT applied bigint, OUT skipped bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_batch bigint;
+    v_res   record;
+BEGIN
+    batches := 0; applied := 0; skipped := 0;
+    FOR v_batch IN
+        SELECT DISTINCT l.batch_id
+        FROM sch_chameleon.t_log_events l
+        JOIN sch_chameleon.t_batches b ON b.batch_id = l.batch_id
+        WHERE b.source_id = p_source_id AND b.applied_at IS NOT NULL
+          AND l.mysql_schema = p_mysql_schema AND l.mysql_table = p_mysql_table
+        ORDER BY l.batch_id
+    LOOP
+        -- an applied batch holds only the events of tables that were being
+        -- copied: this one, and others still copying, which the decoder skips
+        v_res := sch_chameleon.fn_replay_batch(v_batch);
+        -- a DDL statement among them quarantined the table again: its events from there on stay
+        DELETE FROM sch_chameleon.t_log_events l
+        WHERE l.batch_id = v_batch AND l.mysql_schema = p_mysql_schema AND l.mysql_table = p_mysql_table
+          AND NOT EXISTS (SELECT 1 FROM sch_chameleon.t_tables t
+                          WHERE t.source_id = p_source_id AND t.mysql_schema = p_mysql_schema
+                            AND t.mysql_table = p_mysql_table AND t.state IN ('copying', 'quarantined'));
+        batches := batches + 1;
+        applied := applied + v_res.applied;
+        skipped := skipped + v_res.skipped;
+    END LOOP;
+    IF batches > 0 THEN
+        UPDATE sch_chameleon.t_sources s
+        SET events_applied = s.events_applied + applied, events_skipped = s.events_skipped + skipped
+        WHERE s.source_id = p_source_id;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION sch_chameleon.fn_replay_retained(bigint, text, text) IS
+'Applies the events the decoder kept for a table while it was copied again, once the new copy is in place';
+
+-- The other half of resolve_ddl(), run as the catalogue's owner once the
+-- operator's statement (if any) ran in the caller's session: the
+-- quarantined statement is marked resolved, its table replicates again,
+-- and the events kept back since the statement are applied, all in the
+-- caller's transaction. Holds the source's replay off meanwhile (see
+-- fn_replay_next). Returns the command row that records the resolution.
+CREATE FUNCTION sch_chameleon.fn_resume_quarantined(p_ddl_id bigint, p_sql text)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_ev  sch_chameleon.t_ddl_events;
+    v_src sch_chameleon.t_sources;
+    v_tbl sch_chameleon.t_tables;
+    v_res record;
+    v_id  bigint;
+BEGIN
+    SELECT e.* INTO v_ev FROM sch_chameleon.t_ddl_events e WHERE e.ddl_id = p_ddl_id FOR UPDATE;
+    PERFORM sch_chameleon.fn_check_quarantined(v_ev, p_ddl_id);
+    PERFORM pg_advisory_xact_lock(hashtext('sch_chameleon.replay'), v_ev.source_id::integer);
+    SELECT s.* INTO v_src FROM sch_chameleon.t_sources s WHERE s.source_id = v_ev.source_id;
+    SELECT t.* INTO v_tbl FROM sch_chameleon.t_tables t
+    WHERE t.source_id = v_ev.source_id AND t.mysql_schema = v_ev.mysql_schema AND t.mysql_table = v_ev.mysql_table
+    FOR UPDATE;
+    UPDATE sch_chameleon.t_ddl_events e
+    SET state = 'resolved', resolved_sql = p_sql, resolved_by = session_user, resolved_at = now()
+    WHERE e.ddl_id = p_ddl_id;
+    IF to_regclass(format('%I.%I', v_tbl.pg_schema, v_tbl.pg_table)) IS NULL THEN
+        -- the statement dropped the table, or it never existed here (a CREATE resolved with nothing)
+        DELETE FROM sch_chameleon.t_tables t
+        WHERE t.source_id = v_tbl.source_id AND t.mysql_schema = v_tbl.mysql_schema AND t.mysql_table = v_tbl.mysql_table;
+        DELETE FROM sch_chameleon.t_log_events l
+        USING sch_chameleon.t_batches b
+        WHERE b.batch_id = l.batch_id AND b.source_id = v_tbl.source_id AND b.applied_at IS NOT NULL
+          AND l.mysql_schema = v_tbl.mysql_schema AND l.mysql_table = v_tbl.mysql_table;
+        v_res := ROW(0, 0::bigint, 0::bigint);
+    ELSE
+        UPDATE sch_chameleon.t_tables t
+        SET state = 'replicating', reason = NULL, decoder_statements = NULL, updated_at = now(),
+            pk_columns = sch_chameleon.fn_target_primary_key(t.pg_schema, t.pg_table)
+        WHERE t.source_id = v_tbl.source_id AND t.mysql_schema = v_tbl.mysql_schema AND t.mysql_table = v_tbl.mysql_table;
+        SELECT * INTO v_res FROM sch_chameleon.fn_replay_retained(v_tbl.source_id, v_tbl.mysql_schema, v_tbl.mysql_table);
+    END IF;
+    INSERT INTO sch_chameleon.t_commands (source_id, source_name, command, args, state, progress, started_at, finished_at)
+    VALUES (v_src.source_id, v_src.source_name, 'resolve_ddl', jsonb_build_object('ddl_id', p_ddl_id, 'postgres_sql', p_sql), 'done',
+            jsonb_build_object('table', v_tbl.mysql_schema || '.' || v_tbl.mysql_table, 'batches', v_res.batches,
+                               'applied', v_res.applied, 'skipped', v_res.skipped,
+                               'state', (SELECT t.state FROM sch_chameleon.t_tables t
+                                          WHERE t.source_id = v_tbl.source_id AND t.mysql_schema = v_tbl.mysql_schema
+                                            AND t.mysql_table = v_tbl.mysql_table)),
+            now(), now())
+    RETURNING command_id INTO v_id;
+    RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION sch_chameleon.fn_resume_quarantined(bigint, text) IS
+'resolve_ddl''s catalogue part: marks the statement resolved and applies the events its table kept back';
+
+-- Raises unless the DDL event exists and still holds its table in quarantine.
+CREATE FUNCTION sch_chameleon.fn_check_quarantined(p_ev sch_chameleon.t_ddl_events, p_ddl_id bigint)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF p_ev.ddl_id IS NULL THEN
+        RAISE EXCEPTION 'DDL event % does not exist', p_ddl_id
+            USING ERRCODE = 'undefined_object', HINT = 'show_ddl() lists the DDL statements the replica met, quarantined ones first.';
+    END IF;
+    IF p_ev.state <> 'quarantined' THEN
+        RAISE EXCEPTION 'DDL event % is %, not quarantined', p_ddl_id, p_ev.state
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM sch_chameleon.t_tables t
+                   WHERE t.source_id = p_ev.source_id AND t.mysql_schema = p_ev.mysql_schema AND t.mysql_table = p_ev.mysql_table
+                     AND t.state = 'quarantined' AND (t.copy_file, t.copy_pos) = (p_ev.binlog_file, p_ev.binlog_pos)) THEN
+        RAISE EXCEPTION 'DDL event % no longer holds %.%: the table was copied again or dropped since', p_ddl_id, p_ev.mysql_schema, p_ev.mysql_table
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION sch_chameleon.fn_check_quarantined(sch_chameleon.t_ddl_events, bigint) IS 'Raises unless a DDL event holds its table in quarantine';
+
+-- The validation of resolve_ddl, as the catalogue's owner (the caller cannot read the catalogue).
+CREATE FUNCTION sch_chameleon.fn_require_quarantined(p_ddl_id bigint)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_ev sch_chameleon.t_ddl_events;
+BEGIN
+    SELECT e.* INTO v_ev FROM sch_chameleon.t_ddl_events e WHERE e.ddl_id = p_ddl_id;
+    PERFORM sch_chameleon.fn_check_quarantined(v_ev, p_ddl_id);
+END
+$$;
+COMMENT ON FUNCTION sch_chameleon.fn_require_quarantined(bigint) IS 'resolve_ddl''s argument check: raises unless the DDL event is quarantined';
+
+-- Not SECURITY DEFINER, on purpose: the operator's statement runs with the
+-- caller's own privileges (and this function's fixed search_path, so its
+-- names must be schema-qualified), in the caller's transaction together
+-- with the table's return to the replica. If it fails, nothing changes and
+-- the table stays quarantined. Transaction control cannot run inside it.
+CREATE FUNCTION sch_chameleon.resolve_ddl(id bigint, postgres_sql text)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_msg    text;
+    v_state  text;
+BEGIN
+    IF id IS NULL THEN
+        RAISE EXCEPTION 'id must not be NULL' USING ERRCODE = 'null_value_not_allowed',
+            HINT = 'Pass the ddl_id of a quarantined statement from show_ddl().';
+    END IF;
+    IF postgres_sql IS NULL THEN
+        RAISE EXCEPTION 'postgres_sql must not be NULL' USING ERRCODE = 'null_value_not_allowed',
+            HINT = 'Pass the PostgreSQL statement that does what the MySQL one did, or '''' when PostgreSQL needs no change.';
+    END IF;
+    PERFORM sch_chameleon.fn_require_quarantined(id);
+    IF btrim(postgres_sql) <> '' THEN
+        BEGIN
+            EXECUTE postgres_sql;
+        EXCEPTION WHEN others THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT;
+            RAISE EXCEPTION 'resolve_ddl(%): the statement failed: %', id, v_msg
+                USING ERRCODE = v_state,
+                      HINT = 'Nothing was changed and the table stays quarantined. Names must be schema-qualified; the statement runs as you.';
+        END;
+    END IF;
+    RETURN sch_chameleon.fn_resume_quarantined(id, postgres_sql);
+END
+$$;
+COMMENT ON FUNCTION sch_chameleon.resolve_ddl(bigint, text) IS
+'Runs an operator''s PostgreSQL statement in place of a quarantined MySQL DDL statement (show_ddl()), then lets its table replicate again with the events kept since; '''' resumes without a statement. Returns the id of the command row that records it.';
+
+CREATE FUNCTION sch_chameleon.show_ddl(source text DEFAULT NULL)
+RETURNS TABLE (ddl_id bigint, source text, mysql_schema text, mysql_table text, binlog_position text, state text,
+               mysql_ddl text, postgres_sql text, notes jsonb, error text, resolved_sql text, resolved_by name,
+               created_at timestamptz, resolved_at timestamptz)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT e.ddl_id, s.source_name, e.mysql_schema, e.mysql_table,
+           sch_chameleon.fn_position_text(e.binlog_file, e.binlog_pos, NULL), e.state, e.mysql_ddl,
+           (SELECT string_agg(CASE WHEN jsonb_typeof(st) = 'string' THEN st #>> '{}' ELSE 'drop the primary key' END, E';\n')
+              FROM jsonb_array_elements(e.plan -> 'steps') st),
+           e.plan -> 'notes', e.error, e.resolved_sql, e.resolved_by, e.created_at, e.resolved_at
+    FROM sch_chameleon.t_ddl_events e
+    JOIN sch_chameleon.t_sources s ON s.source_id = e.source_id
+    WHERE show_ddl.source IS NULL OR s.source_name = show_ddl.source
+    ORDER BY e.state <> 'quarantined', e.ddl_id
+$$;
+COMMENT ON FUNCTION sch_chameleon.show_ddl(text) IS
+'The MySQL DDL statements the replica met, quarantined ones first: the translation it ran (format() templates), notes, and errors.';
+
+REVOKE ALL ON TABLE sch_chameleon.t_ddl_events FROM PUBLIC;
+REVOKE ALL ON SEQUENCE sch_chameleon.t_ddl_events_ddl_id_seq FROM PUBLIC;
+REVOKE ALL ON FUNCTION sch_chameleon.fn_target_primary_key(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION sch_chameleon.fn_apply_ddl(sch_chameleon.t_sources, sch_chameleon.t_log_events) FROM PUBLIC;
+REVOKE ALL ON FUNCTION sch_chameleon.fn_resume_quarantined(bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION sch_chameleon.fn_check_quarantined(sch_chameleon.t_ddl_events, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION sch_chameleon.fn_require_quarantined(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION sch_chameleon.resolve_ddl(bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION sch_chameleon.show_ddl(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION sch_chameleon.show_ddl(text) TO chameleon_monitor;
+GRANT EXECUTE ON FUNCTION sch_chameleon.resolve_ddl(bigint, text), sch_chameleon.fn_require_quarantined(bigint),
+    sch_chameleon.fn_resume_quarantined(bigint, text) TO chameleon_admin;

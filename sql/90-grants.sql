@@ -12,7 +12,8 @@ GRANT EXECUTE ON FUNCTION
     sch_chameleon.show_commands(),
     sch_chameleon.show_tables(text),
     sch_chameleon.show_errors(),
-    sch_chameleon.show_discarded_rows()
+    sch_chameleon.show_discarded_rows(),
+    sch_chameleon.show_ddl(text)
 TO chameleon_monitor;
 
 GRANT EXECUTE ON FUNCTION
@@ -33,5 +34,9 @@ GRANT EXECUTE ON FUNCTION
     sch_chameleon.wait_for_position(text, text, interval),
     sch_chameleon.run_maintenance(text, boolean),
     sch_chameleon.detach_replica(text),
-    sch_chameleon.cutover(text, interval)
+    sch_chameleon.cutover(text, interval),
+    sch_chameleon.resolve_ddl(bigint, text),
+    -- resolve_ddl runs as its caller and calls these two for the catalogue's part
+    sch_chameleon.fn_require_quarantined(bigint),
+    sch_chameleon.fn_resume_quarantined(bigint, text)
 TO chameleon_admin;

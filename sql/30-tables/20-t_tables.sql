@@ -7,8 +7,9 @@ CREATE TABLE sch_chameleon.t_tables (
     -- the key the decoder matches rows on; empty when the table has none
     pk_columns     text[]      NOT NULL DEFAULT '{}',
     state          text        NOT NULL DEFAULT 'pending'
-                   CHECK (state IN ('pending', 'copying', 'copied', 'replicating', 'excluded', 'failed')),
-    -- binlog coordinates of the snapshot this table was copied at
+                   CHECK (state IN ('pending', 'copying', 'copied', 'replicating', 'excluded', 'failed', 'quarantined')),
+    -- binlog coordinates of the snapshot this table was copied at; for a
+    -- quarantined table, those of its quarantined DDL statement
     copy_file      text COLLATE "C",
     copy_pos       bigint,
     copy_gtid      text,

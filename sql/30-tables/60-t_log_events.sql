@@ -22,7 +22,10 @@ CREATE TABLE sch_chameleon.t_log_events (
     tx_file      text COLLATE "C" NOT NULL,
     tx_pos       bigint      NOT NULL,
     tx_seq       integer     NOT NULL,
+    -- kind 'ddl': the MySQL statement, and what the decoder does to the
+    -- table at this place (src/ddl/translate-ddl.ts, DdlPlan)
     ddl          text,
+    ddl_plan     jsonb,
     PRIMARY KEY (batch_id, table_no, event_seq)
 )
 -- A queue: every row is deleted within moments of its insert. Statistics of

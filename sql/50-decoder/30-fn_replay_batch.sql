@@ -1,4 +1,5 @@
--- The decoder. A batch is cut at its DDL events; between them, each table's
+-- The decoder. A batch is cut at its DDL events (fn_apply_ddl runs each in
+-- its place); between them, each table's
 -- events are applied with one set-based statement (their net effect per
 -- primary key). A statement that fails is replayed event by event under
 -- savepoints to pin the row at fault; then the table is excluded
@@ -29,6 +30,7 @@ DECLARE
     v_batch    sch_chameleon.t_batches;
     v_described boolean;
     v_before   bigint;
+    v_found    boolean;
 BEGIN
     applied := 0;
     skipped := 0;
@@ -72,9 +74,10 @@ BEGIN
         LOOP
             SELECT * INTO v_tbl FROM sch_chameleon.t_tables t
             WHERE t.source_id = v_src.source_id AND t.mysql_schema = v_t.mysql_schema AND t.mysql_table = v_t.mysql_table;
-            -- a table being copied again: its events wait in the log (fn_replay_next
-            -- keeps them) and are applied when the copy is swapped in
-            CONTINUE WHEN FOUND AND v_tbl.state = 'copying';
+            -- a table being copied again, or quarantined at a DDL statement: its events
+            -- wait in the log (fn_replay_next keeps them) and are applied when the copy
+            -- is swapped in or the statement resolved
+            CONTINUE WHEN FOUND AND v_tbl.state IN ('copying', 'quarantined');
             IF NOT FOUND OR v_tbl.state NOT IN ('copied', 'replicating') THEN
                 skipped := skipped + v_t.events;
                 CONTINUE;
@@ -200,28 +203,28 @@ BEGIN
         END LOOP;
 
         EXIT WHEN v_ddl_seq IS NULL;
-        -- A MySQL DDL statement that changes a table, in its place between the
-        -- row events around it: DDL is not translated yet, so the table stops
-        -- replicating here, visibly (excluded, show_errors(), an alert),
-        -- instead of taking row images its target no longer matches. Events
-        -- before it are applied; sync_tables copies the table again.
+        -- A MySQL DDL statement, in its place between the row events around it.
         SELECT l.* INTO v_ddl FROM sch_chameleon.t_log_events l WHERE l.batch_id = p_batch_id AND l.event_seq = v_ddl_seq;
-        UPDATE sch_chameleon.t_tables t
-        SET state = 'excluded', updated_at = now(),
-            reason = format('MySQL DDL not replicated: %s (sync_tables copies the table again)', left(v_ddl.ddl, 500))
-        WHERE t.source_id = v_src.source_id AND t.mysql_schema = v_ddl.mysql_schema AND t.mysql_table = v_ddl.mysql_table
-          AND t.state IN ('copied', 'replicating')
-          AND (t.copy_file IS NULL OR (v_ddl.tx_file, v_ddl.tx_pos) > (t.copy_file, t.copy_pos));
-        IF FOUND THEN
-            INSERT INTO sch_chameleon.t_errors (source_id, mysql_schema, mysql_table, batch_id, event_seq,
-                                                binlog_file, binlog_pos, statement, message)
-            VALUES (v_src.source_id, v_ddl.mysql_schema, v_ddl.mysql_table, p_batch_id, v_ddl.event_seq,
-                    v_ddl.tx_file, v_ddl.tx_pos, v_ddl.ddl, 'MySQL DDL not replicated: the table is excluded from here on');
-            PERFORM pg_notify('chameleon_alerts', json_build_object(
-                'source', v_src.source_name, 'table', v_ddl.mysql_schema || '.' || v_ddl.mysql_table,
-                'error', 'MySQL DDL not replicated', 'excluded', true)::text);
+        SELECT t.* INTO v_tbl FROM sch_chameleon.t_tables t
+        WHERE t.source_id = v_src.source_id AND t.mysql_schema = v_ddl.mysql_schema AND t.mysql_table = v_ddl.mysql_table;
+        v_found := FOUND;
+        IF v_found AND v_tbl.state IN ('copying', 'quarantined') THEN
+            -- kept with the table's other events, applied after its copy or its resolve_ddl
+            NULL;
+        ELSIF v_found AND (v_tbl.state NOT IN ('copied', 'replicating')
+                           OR (v_tbl.copy_file IS NOT NULL AND (v_ddl.tx_file, v_ddl.tx_pos) <= (v_tbl.copy_file, v_tbl.copy_pos))
+                           OR coalesce((v_ddl.ddl_plan ->> 'if_not_exists')::boolean, false)) THEN
+            -- an excluded or failed table (its next copy has the change), a copy that
+            -- already holds it, or CREATE TABLE IF NOT EXISTS of a table there already
+            skipped := skipped + 1;
+        ELSIF NOT v_found AND coalesce(v_ddl.ddl_plan ->> 'action', '') NOT IN ('create', 'quarantine') THEN
+            -- a table the replica does not hold
+            skipped := skipped + 1;
+        ELSIF sch_chameleon.fn_apply_ddl(v_src, v_ddl) = 'applied' THEN
+            applied := applied + 1;
+        ELSE
+            skipped := skipped + 1;
         END IF;
-        skipped := skipped + 1;
         v_stmts := '{}';
         v_lo := v_ddl_seq + 1;
     END LOOP;

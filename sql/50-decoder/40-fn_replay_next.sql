@@ -13,6 +13,10 @@ DECLARE
     v_res   record;
 BEGIN
     batches := 0; events := 0; applied := 0; skipped := 0;
+    -- resolve_ddl takes this lock exclusively: a replay call never runs beside
+    -- a table's return from quarantine (it would keep that table's events back
+    -- after the table replicates again)
+    PERFORM pg_advisory_xact_lock_shared(hashtext('sch_chameleon.replay'), p_source_id::integer);
     -- fencing: an agent that lost its lease must not apply anything
     PERFORM 1 FROM sch_chameleon.t_source_leases l
     WHERE l.source_id = p_source_id AND l.agent_id = p_agent_id FOR KEY SHARE;
@@ -29,13 +33,14 @@ BEGIN
         EXIT WHEN NOT FOUND;
         v_res := sch_chameleon.fn_replay_batch(v_batch.batch_id);
         UPDATE sch_chameleon.t_batches b SET applied_at = clock_timestamp() WHERE b.batch_id = v_batch.batch_id;
-        IF EXISTS (SELECT 1 FROM sch_chameleon.t_tables t WHERE t.source_id = p_source_id AND t.state = 'copying') THEN
-            -- the events of tables being copied again stay, for fn_replay_retained
-            -- to apply once their copy is in place; the other tables go on meanwhile
+        IF EXISTS (SELECT 1 FROM sch_chameleon.t_tables t WHERE t.source_id = p_source_id AND t.state IN ('copying', 'quarantined')) THEN
+            -- the events of tables being copied again, or quarantined at a DDL
+            -- statement, stay, for fn_replay_retained to apply once their copy is
+            -- in place or the statement is resolved; the other tables go on meanwhile
             DELETE FROM sch_chameleon.t_log_events l
             WHERE l.batch_id = v_batch.batch_id
               AND NOT EXISTS (SELECT 1 FROM sch_chameleon.t_tables t
-                              WHERE t.source_id = p_source_id AND t.state = 'copying'
+                              WHERE t.source_id = p_source_id AND t.state IN ('copying', 'quarantined')
                                 AND t.mysql_schema = l.mysql_schema AND t.mysql_table = l.mysql_table);
         ELSE
             DELETE FROM sch_chameleon.t_log_events l WHERE l.batch_id = v_batch.batch_id;

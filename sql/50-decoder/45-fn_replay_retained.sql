@@ -1,6 +1,7 @@
--- A table copied again while its source replicates: the decoder kept its
--- events of the batches it applied meanwhile (fn_replay_next). Called in the
--- transaction that puts the new copy in place, with the replay held: applies
+-- A table copied again while its source replicates, or quarantined at a DDL
+-- statement: the decoder kept its events of the batches it applied meanwhile
+-- (fn_replay_next). Called in the transaction that puts the new copy in
+-- place, or that resolves the statement, with the replay held: applies
 -- those events in binlog order (the decoder's soft init leaves out what the
 -- copy already holds) and removes them, so that the table's next events,
 -- in batches not applied yet, find it up to date.
@@ -25,8 +26,12 @@ BEGIN
         -- an applied batch holds only the events of tables that were being
         -- copied: this one, and others still copying, which the decoder skips
         v_res := sch_chameleon.fn_replay_batch(v_batch);
+        -- a DDL statement among them quarantined the table again: its events from there on stay
         DELETE FROM sch_chameleon.t_log_events l
-        WHERE l.batch_id = v_batch AND l.mysql_schema = p_mysql_schema AND l.mysql_table = p_mysql_table;
+        WHERE l.batch_id = v_batch AND l.mysql_schema = p_mysql_schema AND l.mysql_table = p_mysql_table
+          AND NOT EXISTS (SELECT 1 FROM sch_chameleon.t_tables t
+                          WHERE t.source_id = p_source_id AND t.mysql_schema = p_mysql_schema
+                            AND t.mysql_table = p_mysql_table AND t.state IN ('copying', 'quarantined'));
         batches := batches + 1;
         applied := applied + v_res.applied;
         skipped := skipped + v_res.skipped;

@@ -17,6 +17,7 @@ export interface LogEvent {
   txPos: number;
   txSeq: number;
   ddl: string | null;
+  ddlPlan?: string | null;
 }
 
 export interface BatchToWrite {
@@ -163,6 +164,8 @@ export class LogEventsEncoder {
     txPos: number,
     txSeq: number,
     ddl: string | null,
+    /** kind 'ddl': what the decoder does at the statement (a DdlPlan as JSON text). */
+    ddlPlan: string | null = null,
   ): void {
     let tables = this.tableNos.get(schema);
     if (tables === undefined) this.tableNos.set(schema, (tables = new Map()));
@@ -196,6 +199,9 @@ export class LogEventsEncoder {
     w.byte(TAB);
     if (ddl === null) w.bytes(COPY_NULL);
     else w.utf8(copyField(ddl));
+    w.byte(TAB);
+    if (ddlPlan === null) w.bytes(COPY_NULL);
+    else w.utf8(copyField(ddlPlan));
     w.byte(NEWLINE);
   }
 
@@ -212,7 +218,7 @@ export class LogEventsEncoder {
 /** The log rows of a batch as COPY text for t_log_events, in chunks of about 64 KB. */
 export function encodeLogEvents(batchId: string, events: LogEvent[]): Buffer[] {
   const enc = new LogEventsEncoder(batchId);
-  for (const e of events) enc.add(e.schema, e.table, e.kind, e.after, e.before, e.txFile, e.txPos, e.txSeq, e.ddl);
+  for (const e of events) enc.add(e.schema, e.table, e.kind, e.after, e.before, e.txFile, e.txPos, e.txSeq, e.ddl, e.ddlPlan ?? null);
   return enc.finish();
 }
 
@@ -255,7 +261,7 @@ export async function writeBatch(
     if (batch.payload.length > 0) {
       const copy = client.query(
         copyFrom(
-          'COPY sch_chameleon.t_log_events (batch_id, event_seq, table_no, mysql_schema, mysql_table, kind, row_after, row_before, tx_file, tx_pos, tx_seq, ddl) FROM STDIN',
+          'COPY sch_chameleon.t_log_events (batch_id, event_seq, table_no, mysql_schema, mysql_table, kind, row_after, row_before, tx_file, tx_pos, tx_seq, ddl, ddl_plan) FROM STDIN',
         ),
       );
       await pipeline(Readable.from(batch.payload), copy);
@@ -343,12 +349,13 @@ export async function recordReplayError(pool: pg.Pool, sourceId: string, message
 
 /** Drops applied batches older than the retention. */
 export async function pruneBatches(pool: pg.Pool, sourceId: string, retention: string): Promise<number> {
-  // events the decoder kept for a table whose copy then failed or was given up: nothing will apply them
+  // events the decoder kept for a table whose copy then failed or was given up: nothing will
+  // apply them (a quarantined table's wait for resolve_ddl)
   await pool.query(
     `DELETE FROM sch_chameleon.t_log_events l
       WHERE l.batch_id IN (SELECT b.batch_id FROM sch_chameleon.t_batches b WHERE b.source_id = $1 AND b.applied_at IS NOT NULL)
         AND NOT EXISTS (SELECT 1 FROM sch_chameleon.t_tables t
-                         WHERE t.source_id = $1 AND t.state = 'copying'
+                         WHERE t.source_id = $1 AND t.state IN ('copying', 'quarantined')
                            AND t.mysql_schema = l.mysql_schema AND t.mysql_table = l.mysql_table)`,
     [sourceId],
   );

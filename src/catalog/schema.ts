@@ -43,7 +43,7 @@ export interface TablesTable {
   pg_schema: string;
   pg_table: string;
   pk_columns: ColumnType<string[], string[], string[]>;
-  state: 'pending' | 'copying' | 'copied' | 'replicating' | 'excluded' | 'failed';
+  state: 'pending' | 'copying' | 'copied' | 'replicating' | 'excluded' | 'failed' | 'quarantined';
   copy_file: string | null;
   copy_pos: BigIntCol | null;
   copy_gtid: string | null;
@@ -138,6 +138,23 @@ export interface DiscardedRowsTable {
   created_at: GeneratedTimestamp;
 }
 
+export interface DdlEventsTable {
+  ddl_id: GeneratedBigInt;
+  source_id: BigIntCol;
+  mysql_schema: string;
+  mysql_table: string;
+  binlog_file: string | null;
+  binlog_pos: BigIntCol | null;
+  mysql_ddl: string;
+  plan: Json | null;
+  state: 'applied' | 'quarantined' | 'resolved' | 'recopied';
+  error: string | null;
+  resolved_sql: string | null;
+  resolved_by: string | null;
+  created_at: GeneratedTimestamp;
+  resolved_at: Timestamp | null;
+}
+
 export interface VersionTable {
   version: string;
   installed_at: GeneratedTimestamp;
@@ -152,5 +169,6 @@ export interface CatalogDatabase {
   'sch_chameleon.t_batches': BatchesTable;
   'sch_chameleon.t_errors': ErrorsTable;
   'sch_chameleon.t_discarded_rows': DiscardedRowsTable;
+  'sch_chameleon.t_ddl_events': DdlEventsTable;
   'sch_chameleon.t_version': VersionTable;
 }

@@ -155,6 +155,12 @@ async function recordCopy(client: pg.PoolClient, rec: CopyRecord): Promise<void>
     [rec.sourceId, rec.mysqlSchema, rec.mysqlTable, rec.coordinates.file, rec.coordinates.pos, rec.coordinates.gtid,
       rec.rowsCopied, rec.bytesCopied, rec.ranges, rec.commandId, rec.pgSchema, rec.pgTable, rec.pkColumns],
   );
+  // a DDL statement that quarantined the table is behind it: the copy holds its effect
+  await client.query(
+    `UPDATE sch_chameleon.t_ddl_events SET state = 'recopied', resolved_at = now()
+      WHERE source_id = $1 AND mysql_schema = $2 AND mysql_table = $3 AND state = 'quarantined'`,
+    [rec.sourceId, rec.mysqlSchema, rec.mysqlTable],
+  );
   // events the replica read during the copy, kept back by the decoder: applied now, with the copy
   await client.query('SELECT sch_chameleon.fn_replay_retained($1, $2, $3)', [rec.sourceId, rec.mysqlSchema, rec.mysqlTable]);
 }

@@ -8,7 +8,8 @@ import type { Source } from '../catalog/sources.js';
 import { listSelects } from '../snapshot/plan.js';
 import { RowImager } from './row-images.js';
 import { Fifo } from './fifo.js';
-import { tablesTouchedByDdl } from './ddl-tables.js';
+import { tablesTouchedByDdl } from '../ddl/ddl-tables.js';
+import { translateDdl, type TableDdlEvent } from '../ddl/translate-ddl.js';
 
 export interface ReaderOptions {
   pool: pg.Pool;
@@ -230,13 +231,10 @@ export class SourceReader {
     const file = tx.end.file;
     const pos = tx.end.pos;
     if (tx.ddl) {
-      // until DDL is translated, a table the statement changes stops replicating at this
-      // point of the stream (the decoder excludes it there), rather than take row
-      // images its target no longer matches
-      for (const t of tablesTouchedByDdl(tx.ddl.statement, tx.ddl.schema)) {
-        if (!this.selected(t.schema, t.table)) continue;
+      // translated here, applied by the decoder in the statement's place in the stream
+      for (const t of this.translate(tx.ddl.statement, tx.ddl.schema)) {
         b.firstEventAt ??= tx.timestamp;
-        log.add(t.schema, t.table, 'ddl', null, null, file, pos, txSeq, tx.ddl.statement);
+        log.add(t.schema, t.table, 'ddl', null, null, file, pos, txSeq, tx.ddl.statement, JSON.stringify(t.plan));
         b.events++;
       }
     }
@@ -269,6 +267,25 @@ export class SourceReader {
   replayed(batches: number): void {
     this.pace.replayed(batches);
     this.wake?.();
+  }
+
+  /** The tables a DDL statement changes in the replica, with their translation. */
+  private translate(statement: string, schema: string): TableDdlEvent[] {
+    const s = this.opts.source;
+    try {
+      return translateDdl(statement, schema, {
+        pgSchemaOf: (db) => (Object.hasOwn(s.schemaMappings, db) ? s.schemaMappings[db] : null),
+        selected: (db, table) => this.selected(db, table),
+        postgis: this.opts.postgis,
+        typeOverride: s.options.type_override ?? {},
+      });
+    } catch (err) {
+      // a translator bug must not stop the replica: the tables named after TABLE are quarantined
+      this.opts.log.error({ err, statement }, 'DDL translation failed');
+      return tablesTouchedByDdl(statement, schema)
+        .filter((t) => this.selected(t.schema, t.table))
+        .map((t) => ({ schema: t.schema, table: t.table, plan: { action: 'quarantine', steps: [], reason: `the translation failed: ${(err as Error).message}` } }));
+    }
   }
 
   /** The table is one this source replicates (its schema mapped, limit_tables and skip_tables). */

@@ -178,7 +178,7 @@ async function planScope(
     if (disabled) {
       // and those an interrupted run of this same command had begun copying: no longer excluded, still its own
       wanted = (await listTables(cat, source.id))
-        .filter((t) => t.state === 'excluded' || t.state === 'failed'
+        .filter((t) => t.state === 'excluded' || t.state === 'failed' || t.state === 'quarantined'
           || (t.state === 'copying' && run.commandId !== null && String(t.copy_command) === run.commandId))
         .map((t) => ({ schema: t.mysql_schema, table: t.mysql_table }));
     } else {

@@ -21,6 +21,7 @@ const STATUS_FUNCTIONS = [
   'show_tables(text)',
   'show_errors()',
   'show_discarded_rows()',
+  'show_ddl(text)',
 ];
 
 const CONTROL_FUNCTIONS = [
@@ -42,7 +43,14 @@ const CONTROL_FUNCTIONS = [
   'run_maintenance(text,boolean)',
   'detach_replica(text)',
   'cutover(text,interval)',
+  'resolve_ddl(bigint,text)',
 ];
+
+/**
+ * resolve_ddl runs as its caller (the operator's statement gets the caller's
+ * privileges, never the owner's); these run its catalogue part as the owner.
+ */
+const RESOLVE_HELPERS = ['fn_require_quarantined(bigint)', 'fn_resume_quarantined(bigint,text)'];
 
 /** One call per control function, with arguments that would pass validation for a caller allowed to run it. */
 const CONTROL_CALLS: Array<[string, string, unknown[]]> = [
@@ -64,6 +72,7 @@ const CONTROL_CALLS: Array<[string, string, unknown[]]> = [
   ['run_maintenance', `SELECT sch_chameleon.run_maintenance('shop')`, []],
   ['detach_replica', `SELECT sch_chameleon.detach_replica('shop')`, []],
   ['cutover', `SELECT sch_chameleon.cutover('shop', '1 minute')`, []],
+  ['resolve_ddl', `SELECT sch_chameleon.resolve_ddl(1, '')`, []],
 ];
 
 interface PgError {
@@ -162,7 +171,7 @@ describe('roles', () => {
       FROM pg_proc p WHERE p.pronamespace = 'sch_chameleon'::regnamespace`)).rows;
     const names = (f: (r: (typeof rows)[number]) => boolean): string[] => rows.filter(f).map((r) => r.fn.replace(/ /g, '')).sort();
     assert.deepEqual(names((r) => r.monitor), [...STATUS_FUNCTIONS].sort());
-    assert.deepEqual(names((r) => r.admin), [...STATUS_FUNCTIONS, ...CONTROL_FUNCTIONS].sort());
+    assert.deepEqual(names((r) => r.admin), [...STATUS_FUNCTIONS, ...CONTROL_FUNCTIONS, ...RESOLVE_HELPERS].sort());
     assert.deepEqual(names((r) => r.public), []);
   });
 
@@ -289,11 +298,12 @@ describe('function definitions', () => {
     assert.deepEqual(bad, []);
   });
 
-  test('SECURITY DEFINER is exactly the control and status functions', async () => {
+  test('SECURITY DEFINER is exactly the control and status functions (resolve_ddl: its owner-side helpers)', async () => {
     const secdef = (await db.pool.query<{ fn: string }>(`
       SELECT regexp_replace(p.oid::regprocedure::text, '^sch_chameleon\\.', '') AS fn
       FROM pg_proc p WHERE p.pronamespace = 'sch_chameleon'::regnamespace AND p.prosecdef`)).rows.map((r) => r.fn.replace(/ /g, ''));
-    assert.deepEqual(secdef.sort(), [...STATUS_FUNCTIONS, ...CONTROL_FUNCTIONS].sort());
+    const definer = [...STATUS_FUNCTIONS, ...CONTROL_FUNCTIONS.filter((f) => f !== 'resolve_ddl(bigint,text)'), ...RESOLVE_HELPERS];
+    assert.deepEqual(secdef.sort(), definer.sort());
   });
 
   test('every function has a comment', async () => {

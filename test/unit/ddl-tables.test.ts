@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tablesTouchedByDdl } from '../../src/replica/ddl-tables.js';
+import { tablesTouchedByDdl } from '../../src/ddl/ddl-tables.js';
 
 describe('tablesTouchedByDdl', () => {
   const t = (sql: string): string[] => tablesTouchedByDdl(sql, 'db').map((x) => `${x.action} ${x.schema}.${x.table}`);

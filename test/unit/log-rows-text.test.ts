@@ -34,13 +34,13 @@ test('a writer grows to what it is given, and a chunk writer cuts its bytes anyw
   assert.equal(Buffer.concat(chunks).toString('utf8'), text.match(/.{1,7}/gsu)!.map((p) => `${p}|`).join(''));
 });
 
-const EVENTS: { kind: 'insert' | 'update' | 'delete' | 'ddl'; after: string | null; before: string | null; ddl?: string }[] = [
+const EVENTS: { kind: 'insert' | 'update' | 'delete' | 'ddl'; after: string | null; before: string | null; ddl?: string; plan?: string }[] = [
   { kind: 'insert', after: '{"id":1,"c":"plain"}', before: null },
   // JSON escapes (backslashes), an embedded JSON document's raw newline, tab and carriage return, non-ASCII
   { kind: 'update', after: '{"id":2,"c":"quote \\" backslash \\\\ é 😀","j":{"a":\n\t"b"\r}}', before: '{"id":2}' },
   { kind: 'insert', after: '{"id":3,"b":"\\\\x00ff"}', before: null },
   { kind: 'delete', after: null, before: '{"id":3}' },
-  { kind: 'ddl', after: null, before: null, ddl: 'ALTER TABLE t\n  ADD c\tint -- back\\slash' },
+  { kind: 'ddl', after: null, before: null, ddl: 'ALTER TABLE t\n  ADD c\tint -- back\\slash', plan: '{"action":"alter","steps":["ALTER TABLE %1$I.%2$I ADD COLUMN \\"c\\" integer"]}' },
 ];
 
 function encode(asBytes: boolean): string {
@@ -48,19 +48,20 @@ function encode(asBytes: boolean): string {
   // as bytes, an image is its COPY field already (the rows decoder writes it so)
   const image = (s: string | null): RowImage | null => (s === null || !asBytes ? s : Buffer.from(copyEscape(s), 'utf8'));
   for (const [i, e] of EVENTS.entries()) {
-    enc.add('shop', i === 4 ? 'other' : 'orders', e.kind, image(e.after), image(e.before), 'binlog.000007', 4_000_000_000 + i, i + 1, e.ddl ?? null);
+    enc.add('shop', i === 4 ? 'other' : 'orders', e.kind, image(e.after), image(e.before), 'binlog.000007', 4_000_000_000 + i, i + 1, e.ddl ?? null, e.plan ?? null);
   }
   return Buffer.concat(enc.finish()).toString('utf8');
 }
 
 test('log rows are the same COPY text whether their images come as strings or as bytes, escapes and all', () => {
   const expected =
-    '12\t1\t1\tshop\torders\tinsert\t{"id":1,"c":"plain"}\t\\N\tbinlog.000007\t4000000000\t1\t\\N\n' +
-    '12\t2\t1\tshop\torders\tupdate\t{"id":2,"c":"quote \\\\" backslash \\\\\\\\ é 😀","j":{"a":\\n\\t"b"\\r}}\t{"id":2}\tbinlog.000007\t4000000001\t2\t\\N\n' +
-    '12\t3\t1\tshop\torders\tinsert\t{"id":3,"b":"\\\\\\\\x00ff"}\t\\N\tbinlog.000007\t4000000002\t3\t\\N\n' +
-    '12\t4\t1\tshop\torders\tdelete\t\\N\t{"id":3}\tbinlog.000007\t4000000003\t4\t\\N\n' +
+    '12\t1\t1\tshop\torders\tinsert\t{"id":1,"c":"plain"}\t\\N\tbinlog.000007\t4000000000\t1\t\\N\t\\N\n' +
+    '12\t2\t1\tshop\torders\tupdate\t{"id":2,"c":"quote \\\\" backslash \\\\\\\\ é 😀","j":{"a":\\n\\t"b"\\r}}\t{"id":2}\tbinlog.000007\t4000000001\t2\t\\N\t\\N\n' +
+    '12\t3\t1\tshop\torders\tinsert\t{"id":3,"b":"\\\\\\\\x00ff"}\t\\N\tbinlog.000007\t4000000002\t3\t\\N\t\\N\n' +
+    '12\t4\t1\tshop\torders\tdelete\t\\N\t{"id":3}\tbinlog.000007\t4000000003\t4\t\\N\t\\N\n' +
     // another table: its own number, its rows after the first table's
-    '12\t5\t2\tshop\tother\tddl\t\\N\t\\N\tbinlog.000007\t4000000004\t5\tALTER TABLE t\\n  ADD c\\tint -- back\\\\slash\n';
+    '12\t5\t2\tshop\tother\tddl\t\\N\t\\N\tbinlog.000007\t4000000004\t5\tALTER TABLE t\\n  ADD c\\tint -- back\\\\slash\t' +
+    '{"action":"alter","steps":["ALTER TABLE %1$I.%2$I ADD COLUMN \\\\"c\\\\" integer"]}\n';
   assert.equal(encode(false), expected);
   assert.equal(encode(true), expected);
 });

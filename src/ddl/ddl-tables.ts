@@ -8,11 +8,10 @@ export interface TouchedTable {
 
 /**
  * The existing tables a DDL statement from the binlog alters, renames, drops
- * or truncates. Until DDL is translated, each of them stops replicating at
- * the statement's place in the stream (see fn_replay_batch): applying later
- * row images to the old table shape would drop or misplace values without
- * a word. CREATE statements, indexes and anything unrecognised touch nothing
- * the replica holds.
+ * or truncates, read from the names alone. The reader falls back on it when
+ * translating a statement fails unexpectedly: each of these tables is then
+ * quarantined at the statement's place (see fn_apply_ddl) rather than take
+ * row images its target may no longer match.
  */
 export function tablesTouchedByDdl(statement: string, defaultSchema: string): TouchedTable[] {
   const sql = stripComments(statement).trim();
