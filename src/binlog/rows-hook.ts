@@ -35,6 +35,12 @@ export interface ZongjiTableMapEntry {
   tableName: string;
   columns: ZongjiColumn[];
   columnSchemas: Record<string, unknown>[];
+  /**
+   * Indexes of the primary-key columns as the binlog describes the table
+   * (binlog_row_metadata=FULL; none for a table without a key). Absent when
+   * zongji read the table from INFORMATION_SCHEMA.
+   */
+  primaryKey?: number[];
   [ROWS_DECODER]?: RowsDecoder | null;
 }
 
@@ -206,6 +212,11 @@ function reuseTableMaps(): void {
     updateColumnInfo.call(this);
     // only the self-describing path builds column schemas: an entry read from INFORMATION_SCHEMA is not kept
     const built = this.tableMap[this.tableId];
+    if (seen && built && built.columnSchemas === seen.columnSchemas) {
+      // the key as the event describes it: the table may have been altered since
+      const key = this.primaryKey;
+      built.primaryKey = Array.isArray(key) ? (key as number[]).slice() : [];
+    }
     if (seen && !seen.entry && seen.columnSchemas && built && built.columnSchemas === seen.columnSchemas) {
       seen.entry = built;
       let byId = parsedTableMaps.get(this.tableMap);

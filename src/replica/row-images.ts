@@ -51,8 +51,10 @@ export class RowImager implements RowsDecoderSource {
       return SKIP_ROWS;
     }
     const key = `${entry.parentSchema}.${entry.tableName}`;
-    const shape = this.shapes.get(key);
-    if (shape === undefined) return 'load';
+    const loaded = this.shapes.get(key);
+    if (loaded === undefined) return 'load';
+    const shape = this.asLogged(key, loaded, entry);
+    if (shape !== loaded) this.shapes.set(key, shape);
     if (shape === null) return null;
     const built = TableRowsDecoder.build(entry, shape, zongji);
     tables.set(entry.tableName, built ?? undefined);
@@ -85,6 +87,46 @@ export class RowImager implements RowsDecoderSource {
       this.shapes.delete(`${schema}.${table}`);
       if (table !== undefined) this.lastDecoders.get(schema)?.delete(table);
     }
+  }
+
+  /**
+   * The table as the binlog describes it at this event. The shape loaded from
+   * INFORMATION_SCHEMA is the table as it is now; when the reader is behind
+   * DDL (a backlog, or simply a statement just run), columns may have been
+   * added, dropped, renamed, retyped, or the key changed since the event was
+   * written. With binlog_row_metadata=FULL the TableMap carries names, types
+   * and the key of its time: every column whose name and type agree keeps
+   * what INFORMATION_SCHEMA says of it (MariaDB's JSON, for one, is only
+   * known there); the others, and the key, are taken from the binlog.
+   */
+  private asLogged(key: string, shape: TableShape | null, entry: ZongjiTableMapEntry): TableShape | null {
+    const cols = entry.columns;
+    const schemas = entry.columnSchemas as { COLUMN_TYPE?: unknown; LOGGED_COLUMN_TYPE?: unknown; CHARACTER_SET_NAME?: unknown }[] | undefined;
+    if (!Array.isArray(cols) || !Array.isArray(schemas) || schemas.length !== cols.length || entry.primaryKey === undefined) return shape;
+    if (schemas.some((s) => typeof s.COLUMN_TYPE !== 'string' || s.COLUMN_TYPE === '')) return shape;
+    const logKey = entry.primaryKey.map((i) => cols[i]?.name);
+    // keepRawBytes rewrites string columns' COLUMN_TYPE to 'varbinary' and keeps the logged one
+    const typeOf = (i: number): string => (schemas[i].LOGGED_COLUMN_TYPE ?? schemas[i].COLUMN_TYPE) as string;
+    if (shape && cols.length === shape.columns.size && logKey.join('\u0000') === shape.key.join('\u0000')
+        && cols.every((c, i) => sameColumnType(shape.columns.get(c.name)?.column.columnType, typeOf(i)))) {
+      return shape;
+    }
+    const ctx = this.context(key);
+    const names = pgColumnNames(cols.map((c) => c.name));
+    const columns: TableShape['columns'] = new Map();
+    cols.forEach((c, i) => {
+      const known = shape?.columns.get(c.name);
+      if (known && sameColumnType(known.column.columnType, typeOf(i))) {
+        columns.set(c.name, { ...known, pgName: names[i] });
+        return;
+      }
+      // MariaDB's FULL metadata can give a string column after a spatial one the wrong charset:
+      // INFORMATION_SCHEMA's, when it knows the column, is the better word
+      const logged = typeof schemas[i].CHARACTER_SET_NAME === 'string' ? (schemas[i].CHARACTER_SET_NAME as string) : null;
+      const column = columnFromBinlog(c.name, i + 1, typeOf(i), known?.column.charset ?? logged);
+      columns.set(c.name, { pgName: names[i], map: mapColumn(column, ctx), column });
+    });
+    return { columns, key: logKey.filter((k): k is string => k !== undefined), transactional: shape?.transactional ?? true };
   }
 
   private shapeOf(key: string, columns: MysqlColumn[], primaryKey: string[], engine: string | null): TableShape {
@@ -166,4 +208,39 @@ function printable(row: Record<string, unknown> | null): unknown {
   return Object.fromEntries(
     Object.entries(row).map(([k, v]) => [k, Buffer.isBuffer(v) ? `\\x${v.toString('hex')}` : typeof v === 'string' ? v.replace(/\u0000/g, '\\0') : v]),
   );
+}
+
+/** Two COLUMN_TYPEs describe the same binlog values (integer display widths and comments aside). */
+function sameColumnType(a: string | undefined, b: string): boolean {
+  if (a === undefined) return false;
+  const norm = (t: string): string =>
+    t.toLowerCase().replace(/\/\*.*?\*\//g, '').replace(/^(tinyint|smallint|mediumint|int|bigint|char|varchar|binary|varbinary)\(\d+\)/, '$1')
+      .replace(/\s+zerofill/, '').trim();
+  return norm(a) === norm(b);
+}
+
+/** A column known only from its binlog description (COLUMN_TYPE as zongji builds it from FULL metadata). */
+function columnFromBinlog(name: string, ordinal: number, columnType: string, charset: string | null): MysqlColumn {
+  const type = columnType.toLowerCase();
+  const dataType = /^[a-z]+/.exec(type)?.[0] ?? type;
+  const args = /^[a-z]+\((\d+)(?:,(\d+))?\)/.exec(type);
+  const first = args ? Number(args[1]) : null;
+  return {
+    name,
+    ordinal,
+    dataType,
+    columnType: type,
+    nullable: true,
+    defaultValue: null,
+    numericPrecision: dataType === 'decimal' ? first : null,
+    numericScale: dataType === 'decimal' && args?.[2] !== undefined ? Number(args[2]) : null,
+    datetimePrecision: ['datetime', 'timestamp', 'time'].includes(dataType) ? (first ?? 0) : null,
+    charMaxLength: ['char', 'varchar', 'binary', 'varbinary'].includes(dataType) ? first : null,
+    charset,
+    collation: null,
+    extra: '',
+    generationExpression: null,
+    comment: '',
+    isJson: dataType === 'json',
+  };
 }

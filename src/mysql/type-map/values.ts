@@ -49,7 +49,7 @@ export function stringifyImage(image: unknown): string {
 
 interface ZongjiTableMap {
   columns?: { type: number; charset: string | null }[];
-  columnSchemas?: { COLUMN_TYPE: string }[];
+  columnSchemas?: { COLUMN_TYPE: string; LOGGED_COLUMN_TYPE?: string }[];
 }
 
 const T_VARCHAR = 15;
@@ -90,6 +90,8 @@ export function keepRawBytes(entry: ZongjiTableMap | undefined): void {
       const schema = entry?.columnSchemas?.[i];
       // Keep MariaDB's own uuid/inet4/inet6 formatting (they only exist in the I_S path).
       if (schema && !/^(uuid|inet4|inet6)$/.test(schema.COLUMN_TYPE)) {
+        // the type the binlog gave stays known (RowImager compares it with INFORMATION_SCHEMA's)
+        schema.LOGGED_COLUMN_TYPE ??= schema.COLUMN_TYPE;
         schema.COLUMN_TYPE = col.type === T_VARCHAR_COMPRESSED ? 'varbinary /*M!100301 COMPRESSED*/' : 'varbinary';
       }
       col.charset = null;
