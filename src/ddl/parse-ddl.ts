@@ -393,6 +393,7 @@ function defaultExpression(t: Tokens): string {
     return tok.text.toLowerCase() === 'x' ? `0x${lit.toLowerCase()}` : `b'${lit}'`;
   }
   if (tok.kind === 'word' && tok.text.toUpperCase() === 'NULL') return 'NULL';
+  if (tok.kind === 'word' && /^(true|false)$/i.test(tok.text)) return tok.text.toLowerCase() === 'true' ? '1' : '0';
   if (tok.kind === 'punct' && tok.text === '(') {
     let depth = 1;
     let text = '(';
