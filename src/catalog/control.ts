@@ -29,6 +29,7 @@ export const CONTROL_FUNCTIONS = {
   run_maintenance: ['text', 'boolean'],
   detach_replica: ['text'],
   cutover: ['text', 'interval'],
+  resolve_ddl: ['bigint', 'text'],
 } as const;
 export type ControlFunction = keyof typeof CONTROL_FUNCTIONS;
 
@@ -49,6 +50,13 @@ export async function commandState(cat: Catalog, id: string): Promise<CommandRow
 
 export async function showStatus(cat: Catalog): Promise<Record<string, unknown>[]> {
   const res = await sql<Record<string, unknown>>`SELECT * FROM sch_chameleon.show_status()`.execute(cat.db);
+  return res.rows;
+}
+
+/** show_ddl(): the DDL statements the replica met, quarantined ones first. */
+export async function showDdl(cat: Catalog, source: string | null): Promise<Record<string, unknown>[]> {
+  const res = await sql<Record<string, unknown>>`SELECT ddl_id, source, mysql_schema, mysql_table, binlog_position, state, mysql_ddl, error, resolved_at
+                                                   FROM sch_chameleon.show_ddl(${source})`.execute(cat.db);
   return res.rows;
 }
 

@@ -1,11 +1,12 @@
 import { ChameleonError, ErrorCodes } from '../errors.js';
 
 /**
- * What a flag takes. `text`: any non-empty string; `integer`: a whole number
+ * What a flag takes. `text`: any non-empty string; `statement`: any string,
+ * the empty one included (an SQL statement, '' for none); `integer`: a whole number
  * from 1 up; `seconds`: a number above 0; `json-object`: a JSON object;
  * `boolean`: no value.
  */
-export type FlagKind = 'text' | 'integer' | 'seconds' | 'json-object' | 'boolean';
+export type FlagKind = 'text' | 'statement' | 'integer' | 'seconds' | 'json-object' | 'boolean';
 
 export interface FlagSpec {
   kind: FlagKind;
@@ -72,6 +73,8 @@ function checkValue(name: string, kind: FlagKind, value: string): void {
   switch (kind) {
     case 'text':
       if (value === '') throw flagError(`--${name} must not be empty`, name);
+      return;
+    case 'statement':
       return;
     case 'integer':
       if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < 1) {

@@ -96,6 +96,10 @@ export const controlCommands: Record<string, CliCommand> = {
   'run-maintenance': controlCommand('run_maintenance', 'prune applied batches and vacuum the log (--full: rewrite it, locking out every replica meanwhile)',
     '--source NAME [--full]', { ...SOURCE, full: { kind: 'boolean' } }, (a) => [flag(a, 'source'), a.flags.get('full') === true], true),
   'enable-replica': controlCommand('enable_replica', 'clear the error state of a source', '--source NAME', SOURCE, src, false),
+  'resolve-ddl': controlCommand('resolve_ddl',
+    'run a PostgreSQL statement in place of a quarantined MySQL DDL statement (see chameleon ddl) and resume its table; --sql "" resumes without one',
+    '--id N --sql STATEMENT', { id: { kind: 'integer', required: true }, sql: { kind: 'statement', required: true } },
+    (a) => [flag(a, 'id'), flag(a, 'sql')], false),
   'cancel-command': controlCommand('cancel_command', 'cancel a pending or running command', '--id N', { id: { kind: 'integer', required: true } },
     (a) => [flag(a, 'id')], false),
 };

@@ -5,6 +5,7 @@ import { demoCommand } from './demo.js';
 import { statusCommand } from './status.js';
 import { controlCommands } from './control.js';
 import { checkSourceCommand } from './check-source.js';
+import { ddlCommand } from './ddl.js';
 
 export interface CliCommand {
   summary: string;
@@ -20,6 +21,7 @@ export const commands: Record<string, CliCommand> = {
   demo: demoCommand,
   status: statusCommand,
   'check-source': checkSourceCommand,
+  ddl: ddlCommand,
   ...controlCommands,
 };
 
