@@ -13,7 +13,8 @@ GRANT EXECUTE ON FUNCTION
     sch_chameleon.show_tables(text),
     sch_chameleon.show_errors(),
     sch_chameleon.show_discarded_rows(),
-    sch_chameleon.show_ddl(text)
+    sch_chameleon.show_ddl(text),
+    sch_chameleon.show_verify(text)
 TO chameleon_monitor;
 
 GRANT EXECUTE ON FUNCTION
@@ -35,6 +36,8 @@ GRANT EXECUTE ON FUNCTION
     sch_chameleon.run_maintenance(text, boolean),
     sch_chameleon.detach_replica(text),
     sch_chameleon.cutover(text, interval),
+    sch_chameleon.verify(text, text[]),
+    sch_chameleon.repair(text, text),
     sch_chameleon.resolve_ddl(bigint, text),
     -- resolve_ddl runs as its caller and calls these two for the catalogue's part
     sch_chameleon.fn_require_quarantined(bigint),

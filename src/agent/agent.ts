@@ -10,6 +10,7 @@ import { markTablesReplicating } from '../catalog/tables.js';
 import { notifyAlert } from '../catalog/alerts.js';
 import { runMaintenance } from '../catalog/maintenance.js';
 import { replayNext } from '../catalog/batches.js';
+import { repairTable, verifyTables, type VerifyProgress } from '../snapshot/verify.js';
 import { detachSource } from '../snapshot/detach.js';
 import { binlogStatus } from '../snapshot/snapshot-point.js';
 import { connectMysql } from '../mysql/connection.js';
@@ -213,6 +214,21 @@ export class Agent {
       }
       case 'detach_replica':
         return this.detach(sourceId, source, log);
+      case 'verify':
+      case 'repair': {
+        // the replica goes on; its replay waits only while a chunk is read and compared
+        const run = {
+          cat: this.cat,
+          source,
+          log: log.child({ source: source.name }),
+          commandId: cmd.command_id,
+          tables: cmd.command === 'verify' ? ((cmd.args.tables as string[]) ?? []) : [String(cmd.args.table)],
+          holdReplay: () => this.replicas.get(sourceId)?.holdReplay() ?? Promise.resolve(() => undefined),
+          replicating: () => this.replicas.has(sourceId),
+          progress: (p: VerifyProgress) => reportProgress(this.cat, cmd.command_id, p),
+        };
+        return cmd.command === 'verify' ? verifyTables(run) : repairTable(run);
+      }
       case 'run_maintenance': {
         // the replica goes on: a plain VACUUM takes no lock it would wait for
         const result = await runMaintenance(this.cat.pool, source, cmd.args.full === true);

@@ -30,6 +30,8 @@ export const CONTROL_FUNCTIONS = {
   detach_replica: ['text'],
   cutover: ['text', 'interval'],
   resolve_ddl: ['bigint', 'text'],
+  verify: ['text', 'text[]'],
+  repair: ['text', 'text'],
 } as const;
 export type ControlFunction = keyof typeof CONTROL_FUNCTIONS;
 
@@ -50,6 +52,12 @@ export async function commandState(cat: Catalog, id: string): Promise<CommandRow
 
 export async function showStatus(cat: Catalog): Promise<Record<string, unknown>[]> {
   const res = await sql<Record<string, unknown>>`SELECT * FROM sch_chameleon.show_status()`.execute(cat.db);
+  return res.rows;
+}
+
+/** show_verify(source): per table, the last verify or repair. */
+export async function showVerify(cat: Catalog, source: string): Promise<Record<string, unknown>[]> {
+  const res = await sql<Record<string, unknown>>`SELECT * FROM sch_chameleon.show_verify(${source})`.execute(cat.db);
   return res.rows;
 }
 

@@ -22,6 +22,7 @@ const STATUS_FUNCTIONS = [
   'show_errors()',
   'show_discarded_rows()',
   'show_ddl(text)',
+  'show_verify(text)',
 ];
 
 const CONTROL_FUNCTIONS = [
@@ -44,6 +45,8 @@ const CONTROL_FUNCTIONS = [
   'detach_replica(text)',
   'cutover(text,interval)',
   'resolve_ddl(bigint,text)',
+  'verify(text,text[])',
+  'repair(text,text)',
 ];
 
 /**
@@ -73,6 +76,8 @@ const CONTROL_CALLS: Array<[string, string, unknown[]]> = [
   ['detach_replica', `SELECT sch_chameleon.detach_replica('shop')`, []],
   ['cutover', `SELECT sch_chameleon.cutover('shop', '1 minute')`, []],
   ['resolve_ddl', `SELECT sch_chameleon.resolve_ddl(1, '')`, []],
+  ['verify', `SELECT sch_chameleon.verify('shop')`, []],
+  ['repair', `SELECT sch_chameleon.repair('shop', 'shop.items')`, []],
 ];
 
 interface PgError {

@@ -6,6 +6,7 @@ import { statusCommand } from './status.js';
 import { controlCommands } from './control.js';
 import { checkSourceCommand } from './check-source.js';
 import { ddlCommand } from './ddl.js';
+import { showVerifyCommand } from './show-verify.js';
 
 export interface CliCommand {
   summary: string;
@@ -22,6 +23,7 @@ export const commands: Record<string, CliCommand> = {
   status: statusCommand,
   'check-source': checkSourceCommand,
   ddl: ddlCommand,
+  'show-verify': showVerifyCommand,
   ...controlCommands,
 };
 
