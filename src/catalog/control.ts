@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Catalog } from './db.js';
+import { errorMessage } from '../errors.js';
 
 /**
  * Thin calls of the SQL control functions, for the CLI and the demo. The SQL
@@ -10,6 +11,31 @@ export async function callControl(cat: Catalog, fn: ControlFunction, args: unkno
   const params = args.map((a, i) => sql`${a}::${sql.raw(spec[i])}`);
   const res = await sql<{ r: string }>`SELECT sch_chameleon.${sql.id(fn)}(${sql.join(params)})::text AS r`.execute(cat.db);
   return res.rows[0].r;
+}
+
+/**
+ * add_source for each source, in one transaction: all are registered, or
+ * (the first refusal's error) none is. Returns the source ids.
+ */
+export async function addSources(
+  cat: Catalog,
+  sources: { source: string; mysqlUrl: string; schemaMappings: Record<string, string>; options: Record<string, unknown> }[],
+): Promise<string[]> {
+  return cat.db.transaction().execute(async (trx) => {
+    const ids: string[] = [];
+    for (const s of sources) {
+      try {
+        const res = await sql<{ id: string }>`SELECT sch_chameleon.add_source(${s.source}, ${s.mysqlUrl},
+                                                ${JSON.stringify(s.schemaMappings)}::jsonb, ${JSON.stringify(s.options)}::jsonb)::text AS id`.execute(trx);
+        ids.push(res.rows[0].id);
+      } catch (err) {
+        // which of the sources was refused (the SQL error's detail and hint kept); nothing of any of them is kept
+        const e = err as { detail?: string; hint?: string; code?: string };
+        throw Object.assign(new Error(`source "${s.source}": ${errorMessage(err)}`), { detail: e.detail, hint: e.hint, code: e.code });
+      }
+    }
+    return ids;
+  });
 }
 
 /** Argument types of each control function, in order. */

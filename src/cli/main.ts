@@ -26,7 +26,7 @@ async function main(): Promise<number> {
   }
   let args: ParsedArgs;
   try {
-    args = parseArgs(rest, cmd.flags);
+    args = parseArgs(rest, cmd.flags, cmd.positional);
   } catch (err) {
     process.stderr.write(`chameleon ${name}: ${redactText(errorMessage(err))}\nUsage: chameleon ${name} ${cmd.usage}\n`);
     return 2;

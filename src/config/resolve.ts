@@ -18,6 +18,8 @@ export type FlagSpecs = Record<string, FlagSpec>;
 
 export interface ParsedArgs {
   flags: Map<string, string | true>;
+  /** The command's one positional argument (a file name), when it takes one. */
+  positional?: string;
 }
 
 /** Accepted by every command. */
@@ -33,12 +35,17 @@ function flagError(message: string, flag?: string): ChameleonError {
  * flag left out or a stray argument is an error naming the flag, raised
  * before anything connects anywhere.
  */
-export function parseArgs(argv: string[], specs: FlagSpecs): ParsedArgs {
+export function parseArgs(argv: string[], specs: FlagSpecs, positional?: { name: string; required: boolean }): ParsedArgs {
   const known: FlagSpecs = { ...COMMON_FLAGS, ...specs };
   const listed = (): string => Object.keys(specs).map((n) => `--${n}`).join(', ') || 'none';
   const flags = new Map<string, string | true>();
+  let given: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    if (!a.startsWith('-') && positional && given === undefined) {
+      given = a;
+      continue;
+    }
     if (!a.startsWith('-')) throw flagError(`unexpected argument ${JSON.stringify(a)} (flags: ${listed()})`);
     const eq = a.indexOf('=');
     const name = a.startsWith('--') ? (eq > 0 ? a.slice(2, eq) : a.slice(2)) : '';
@@ -66,7 +73,8 @@ export function parseArgs(argv: string[], specs: FlagSpecs): ParsedArgs {
   for (const [name, spec] of Object.entries(specs)) {
     if (spec.required && !flags.has(name)) throw flagError(`--${name} is required`, name);
   }
-  return { flags };
+  if (positional?.required && given === undefined) throw flagError(`the ${positional.name} to read is required`);
+  return given === undefined ? { flags } : { flags, positional: given };
 }
 
 function checkValue(name: string, kind: FlagKind, value: string): void {

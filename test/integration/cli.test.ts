@@ -266,3 +266,122 @@ test('check-source says a ready server is ready, lists every missing privilege o
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /^chameleon check-source: --mysql is required/);
 });
+
+test('import-config turns a pg_chameleon configuration into sources, in one transaction; --dry-run shows the calls without the password', { timeout: 60_000 }, async () => {
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'chameleon-import-'));
+  const u = new URL(mysqlUrl);
+  const config = (second: string): string => `---
+pid_dir: '~/.pg_chameleon/pid/'
+log_level: info
+type_override:
+  "tinyint(1)":
+    override_to: boolean
+    override_tables:
+      - "*"
+pg_conn:
+  host: "localhost"
+  port: "5432"
+  user: "usr_replica"
+  password: "never_commit_passwords"
+  database: "db_replica"
+sources:
+  imp_one:
+    db_conn:
+      host: "${u.hostname}"
+      port: "${u.port}"
+      user: "${decodeURIComponent(u.username)}"
+      password: "p@ss:w/rd ${SECRET}"
+      charset: 'utf8'
+      connect_timeout: 10
+    schema_mappings:
+      ${my.name}: imp_pg
+    limit_tables:
+    skip_tables:
+      - ${my.name}.skipped
+    grant_select_to:
+      - chameleon_monitor
+    lock_timeout: "10s"
+    my_server_id: 4242
+    replica_batch_size: 10000
+    replay_max_rows: 10000
+    batch_retention: '2 days'
+    copy_max_memory: "100M"
+    copy_mode: 'file'
+    out_dir: /tmp
+    sleep_loop: 2
+    on_error_replay: exit
+    on_error_read: continue
+    auto_maintenance: "disabled"
+    gtid_enable: No
+    type: mysql
+    skip_events:
+      insert:
+        - ${my.name}.audit
+      delete:
+      update:
+    keep_existing_schema: No
+    net_read_timeout: 300
+  imp_two:
+    db_conn:
+      host: "${u.hostname}"
+      port: "${u.port}"
+      user: "${decodeURIComponent(u.username)}"
+    schema_mappings:
+      other_db: other_pg
+    ${second}
+`;
+  const good = join(dir, 'good.yml');
+  const bad = join(dir, 'bad.yml');
+  await writeFile(good, config('sleep_loop: 1'));
+  await writeFile(bad, config('replica_batch_size: 0'));
+  try {
+    const before = await catalogue(pgdb.pool);
+    const dry = await chameleon(['import-config', good, '--dry-run']);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.doesNotMatch(dry.stdout + dry.stderr, new RegExp(SECRET), 'the password is never shown');
+    assert.match(dry.stdout, /^SELECT sch_chameleon\.add_source\('imp_one', 'mysql:\/\/[^:]+:\*{8}@/m);
+    assert.equal(dry.stdout.trim().split('\n').length, 2);
+    assert.match(dry.stderr, /note: not imported \(how pg_chameleon itself ran\): pid_dir, log_level/);
+    assert.match(dry.stderr, /note: source "imp_one": not imported .*: copy_mode, out_dir/);
+    assert.deepEqual(await catalogue(pgdb.pool), before, 'a dry run writes nothing');
+
+    // the second source is refused by add_source: the first is not registered either
+    const refused = await chameleon(['import-config', bad, '--pg', pgdb.url]);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /^chameleon import-config: source "imp_two": option "replica_batch_size" must be a positive integer, got 0$/m);
+    assert.deepEqual(await catalogue(pgdb.pool), before, 'all or nothing');
+    const missing = await chameleon(['import-config', join(dir, 'nope.yml'), '--pg', pgdb.url]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^chameleon import-config: cannot read .*nope\.yml/);
+    const noFile = await chameleon(['import-config', '--pg', pgdb.url]);
+    assert.equal(noFile.code, 2);
+    assert.match(noFile.stderr, /the configuration file to read is required/);
+
+    const run = await chameleon(['import-config', good, '--pg', pgdb.url]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^source imp_one: \d+\nsource imp_two: \d+\n$/);
+    const rows = (await pgdb.pool.query(
+      "SELECT source, mysql_url, schema_mappings, options FROM sch_chameleon.show_sources() WHERE source LIKE 'imp_%' ORDER BY source")).rows;
+    assert.equal(rows.length, 2);
+    assert.match(rows[0].mysql_url, /^mysql:\/\/[^:]+:\*{8}@/);
+    assert.deepEqual(rows[0].schema_mappings, { [my.name]: 'imp_pg' });
+    const o = rows[0].options;
+    assert.deepEqual([o.limit_tables, o.skip_tables, o.grant_select_to, o.lock_timeout, o.my_server_id, o.replica_batch_size, o.replay_max_rows,
+      o.batch_retention, o.copy_max_memory, o.sleep_loop, o.on_error_replay, o.gtid_enable, o.keep_existing_schema, o.net_read_timeout],
+    [[], [`${my.name}.skipped`], ["chameleon_monitor"], '10s', 4242, 10000, 10000, '2 days', '100M', 2, 'exit', false, false, 300]);
+    assert.deepEqual(o.skip_events, { insert: [`${my.name}.audit`], delete: [], update: [] });
+    assert.deepEqual(o.type_override, { 'tinyint(1)': { override_to: 'boolean', override_tables: ['*'] } });
+    // the password as the agent will use it: the URL decodes to the file's
+    const url = (await pgdb.pool.query("SELECT mysql_url FROM sch_chameleon.t_sources WHERE source_name = 'imp_one'")).rows[0].mysql_url as string;
+    assert.equal(decodeURIComponent(new URL(url).password), `p@ss:w/rd ${SECRET}`);
+
+    const again = await chameleon(['import-config', good, '--pg', pgdb.url, '--source', 'imp_two']);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /imp_two/);
+  } finally {
+    await pgdb.pool.query("SELECT sch_chameleon.drop_source(source_name) FROM sch_chameleon.t_sources WHERE source_name LIKE 'imp_%'");
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -7,12 +7,15 @@ import { controlCommands } from './control.js';
 import { checkSourceCommand } from './check-source.js';
 import { ddlCommand } from './ddl.js';
 import { showVerifyCommand } from './show-verify.js';
+import { importConfigCommand } from './import-config.js';
 
 export interface CliCommand {
   summary: string;
   usage: string;
   /** Every flag the command takes: parseArgs refuses any other. */
   flags: FlagSpecs;
+  /** The one argument that is not a flag, when the command takes one (import-config's file). */
+  positional?: { name: string; required: boolean };
   run(args: ParsedArgs): Promise<number>;
 }
 
@@ -24,6 +27,7 @@ export const commands: Record<string, CliCommand> = {
   'check-source': checkSourceCommand,
   ddl: ddlCommand,
   'show-verify': showVerifyCommand,
+  'import-config': importConfigCommand,
   ...controlCommands,
 };
 
