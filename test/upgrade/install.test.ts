@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
+import { catalogueListing } from '../../src/catalog/doctor.js';
 import { installCatalog } from '../../src/catalog/installer.js';
 import { startPostgres, stopOnExit } from '../../src/servers/index.js';
 import {
@@ -24,43 +25,6 @@ import { createPgDatabase, type PgTestDatabase } from '../harness/db.js';
  */
 
 const VERSION = catalogVersion();
-
-/**
- * Everything that makes up the catalogue, one line per object, independent
- * of OIDs and of column order (an upgrade may add a column at the end that a
- * fresh install has in the middle).
- */
-async function catalogueListing(pool: pg.Pool): Promise<string[]> {
-  const res = await pool.query<{ line: string }>(`
-    WITH ns AS (SELECT 'sch_chameleon'::regnamespace AS oid)
-    SELECT 'schema ' || n.nspname || ' acl=' || coalesce(n.nspacl::text, '') || ' comment=' || coalesce(obj_description(n.oid, 'pg_namespace'), '') AS line
-    FROM pg_namespace n, ns WHERE n.oid = ns.oid
-    UNION ALL
-    SELECT format('function %s returns %s kind=%s volatile=%s secdef=%s config=%s acl=%s src=%s comment=%s',
-                  p.oid::regprocedure, pg_get_function_result(p.oid), p.prokind, p.provolatile, p.prosecdef,
-                  p.proconfig, p.proacl, md5(p.prosrc), obj_description(p.oid, 'pg_proc'))
-    FROM pg_proc p, ns WHERE p.pronamespace = ns.oid
-    UNION ALL
-    SELECT format('relation %s kind=%s acl=%s comment=%s', c.relname, c.relkind, c.relacl, obj_description(c.oid, 'pg_class'))
-    FROM pg_class c, ns WHERE c.relnamespace = ns.oid
-    UNION ALL
-    SELECT format('column %s.%s %s notnull=%s identity=%s default=%s', c.relname, a.attname, format_type(a.atttypid, a.atttypmod),
-                  a.attnotnull, a.attidentity, pg_get_expr(d.adbin, d.adrelid))
-    FROM pg_class c JOIN ns ON c.relnamespace = ns.oid
-    JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-    WHERE c.relkind IN ('r', 'p', 'v', 'c')
-    UNION ALL
-    SELECT format('constraint %s.%s %s', c.relname, k.conname, pg_get_constraintdef(k.oid))
-    FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN ns ON c.relnamespace = ns.oid
-    UNION ALL
-    SELECT format('index %s', pg_get_indexdef(i.indexrelid))
-    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN ns ON c.relnamespace = ns.oid
-    UNION ALL
-    SELECT 'version ' || v.version FROM sch_chameleon.t_version v
-    ORDER BY 1`);
-  return res.rows.map((r) => r.line);
-}
 
 async function versionRows(pool: pg.Pool): Promise<Array<{ version: string; installed_at: Date }>> {
   return (await pool.query('SELECT version, installed_at FROM sch_chameleon.t_version ORDER BY installed_at, version')).rows;

@@ -8,6 +8,7 @@ import { checkSourceCommand } from './check-source.js';
 import { ddlCommand } from './ddl.js';
 import { showVerifyCommand } from './show-verify.js';
 import { importConfigCommand } from './import-config.js';
+import { doctorCommand } from './doctor.js';
 
 export interface CliCommand {
   summary: string;
@@ -22,6 +23,7 @@ export interface CliCommand {
 export const commands: Record<string, CliCommand> = {
   agent: agentCommand,
   install: installCommand,
+  doctor: doctorCommand,
   demo: demoCommand,
   status: statusCommand,
   'check-source': checkSourceCommand,
