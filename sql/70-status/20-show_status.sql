@@ -4,7 +4,8 @@ RETURNS TABLE (source text, status text, consistent boolean, owner text,
                read_position text, replay_position text,
                last_received timestamptz, last_replayed timestamptz,
                pending_batches bigint, tables_replicated bigint, tables_excluded bigint,
-               events_read bigint, events_applied bigint, events_skipped bigint, last_error text, warning text)
+               events_read bigint, events_applied bigint, events_skipped bigint, last_error text, warning text,
+               last_maintenance timestamptz)
 LANGUAGE sql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -23,8 +24,10 @@ AS $$
            rs.read_at, s.last_replayed_at,
            b.pending,
            (SELECT count(*) FROM sch_chameleon.t_tables t WHERE t.source_id = s.source_id AND t.state IN ('copied', 'replicating')),
-           (SELECT count(*) FROM sch_chameleon.t_tables t WHERE t.source_id = s.source_id AND t.state IN ('excluded', 'failed')),
-           s.events_read + b.pending_events, s.events_applied, s.events_skipped, s.last_error, s.warning
+           -- quarantined at a DDL statement too: not replicating until resolve_ddl or sync_tables
+           (SELECT count(*) FROM sch_chameleon.t_tables t WHERE t.source_id = s.source_id AND t.state IN ('excluded', 'failed', 'quarantined')),
+           s.events_read + b.pending_events, s.events_applied, s.events_skipped, s.last_error, s.warning,
+           s.last_maintenance_at
     FROM sch_chameleon.t_sources s
     -- the newest batch: the reader's last write
     LEFT JOIN LATERAL (

@@ -711,8 +711,9 @@ test('run_maintenance prunes applied batches past batch_retention and vacuums th
     'SELECT count(*)::int AS n FROM sch_chameleon.t_batches WHERE source_id = $1 AND applied_at IS NOT NULL', [id])).n;
   const lastVacuum = async (): Promise<Date | null> => (await sql1<{ t: Date | null }>(pool,
     "SELECT greatest(last_vacuum, last_autovacuum) AS t FROM pg_stat_all_tables WHERE relid = 'sch_chameleon.t_log_events'::regclass")).t;
+  // as show_status() shows it
   const lastMaintenance = async (): Promise<Date | null> => (await sql1<{ t: Date | null }>(pool,
-    'SELECT last_maintenance_at AS t FROM sch_chameleon.t_sources WHERE source_id = $1', [id])).t;
+    "SELECT last_maintenance AS t FROM sch_chameleon.show_status() WHERE source = 'maint'")).t;
   assert.equal(await lastMaintenance(), null, 'auto_maintenance disabled: nothing maintained by itself');
   const toPrune = await applied();
   assert.ok(toPrune >= 1);
