@@ -73,35 +73,10 @@ interface Session {
  * log (compareAt), and only the others are reported.
  */
 export async function verifyTables(run: VerifyRun): Promise<VerifyProgress> {
-  return withSession(run, async (s) => {
-    const plans = await plansFor(run, s);
-    const progress = emptyProgress(plans.length);
-    for (const { plan, entry } of plans) {
-      try {
-        const ranges = await chunkRanges(s.conn, plan, Math.min(VERIFY_CHUNK_ROWS, run.source.options.copy_range_rows ?? VERIFY_CHUNK_ROWS));
-        await prepareChunkTable(s.client, entry.pg_schema, entry.pg_table);
-        let differs = false;
-        for (const [i, range] of ranges.entries()) {
-          const { diff, at } = await compareAt(run, s, plan, entry, range);
-          progress.chunks++;
-          progress.rows_compared += diff.mysqlRows;
-          if (diff.differing > 0) {
-            progress.chunks_differing++;
-            differs = true;
-          }
-          await recordChunk(run.cat, chunkRecord(run, plan, i + 1, range, diff, diff.differing > 0 ? 'differs' : 'same', at));
-          if (await run.progress(progress)) throw new ChameleonError(ErrorCodes.CANCELLED, 'cancelled');
-        }
-        if (differs) progress.differing_tables.push(plan.key);
-      } catch (err) {
-        if (err instanceof ChameleonError && err.code === ErrorCodes.CANCELLED) throw err;
-        tableFailed(run, plan, progress, err);
-      }
-      progress.tables_done++;
-      await run.progress(progress);
-    }
-    return progress;
-  });
+  return eachChunk(run, {}, async (s, plan) => {
+    const ranges = await chunkRanges(s.conn, plan, Math.min(VERIFY_CHUNK_ROWS, run.source.options.copy_range_rows ?? VERIFY_CHUNK_ROWS));
+    return ranges.map((range, i) => ({ ...range, chunkNo: i + 1 }));
+  }, async () => 'same');
 }
 
 /**
@@ -114,32 +89,53 @@ export async function verifyTables(run: VerifyRun): Promise<VerifyProgress> {
  * whole row images by primary key. Each range is compared again after.
  */
 export async function repairTable(run: VerifyRun): Promise<VerifyProgress> {
+  const extra = { rows_deleted: 0, rows_inserted: 0, chunks_repaired: 0 };
+  return eachChunk(run, extra, async (_s, plan, entry) => {
+    if (entry.pk_columns.length === 0) {
+      throw new ChameleonError(ErrorCodes.CONFIG, `${plan.key} has no primary key: sync_tables copies it again whole`);
+    }
+    return differingChunks(run.cat, run.source.id, plan.mysql.schema, plan.mysql.name);
+  }, async (s, plan, entry, range, progress) => {
+    const done = await repairRange(run, s, plan, entry, range);
+    progress.rows_deleted! += done.deleted;
+    progress.rows_inserted! += done.inserted;
+    return 'repaired';
+  });
+}
+
+/**
+ * The loop of verify and repair: per table, its chunks; per chunk, `before`
+ * (nothing for verify, the new copy for repair), then the comparison, its
+ * record and the progress. A table that cannot be compared is reported and
+ * the others go on; a cancelled command stops at the next chunk.
+ */
+async function eachChunk(
+  run: VerifyRun,
+  extra: Partial<VerifyProgress>,
+  chunksOf: (s: Session, plan: TablePlan, entry: TableEntry) => Promise<(KeyRange & { chunkNo: number })[]>,
+  before: (s: Session, plan: TablePlan, entry: TableEntry, range: KeyRange, progress: VerifyProgress) => Promise<'same' | 'repaired'>,
+): Promise<VerifyProgress> {
   return withSession(run, async (s) => {
     const plans = await plansFor(run, s);
-    const progress = { ...emptyProgress(plans.length), rows_deleted: 0, rows_inserted: 0, chunks_repaired: 0 };
+    const progress: VerifyProgress = { ...emptyProgress(plans.length), ...extra };
     for (const { plan, entry } of plans) {
       try {
-        if (entry.pk_columns.length === 0) {
-          throw new ChameleonError(ErrorCodes.CONFIG, `${plan.key} has no primary key: sync_tables copies it again whole`);
-        }
-        const chunks = await differingChunks(run.cat, run.source.id, plan.mysql.schema, plan.mysql.name);
+        const chunks = await chunksOf(s, plan, entry);
         await prepareChunkTable(s.client, entry.pg_schema, entry.pg_table);
         let differs = false;
         for (const chunk of chunks) {
           const range: KeyRange = { key: chunk.key, from: chunk.from, to: chunk.to };
-          const done = await repairRange(run, s, plan, entry, range);
-          progress.rows_deleted += done.deleted;
-          progress.rows_inserted += done.inserted;
+          const equal = await before(s, plan, entry, range, progress);
           const { diff, at } = await compareAt(run, s, plan, entry, range);
           progress.chunks++;
           progress.rows_compared += diff.mysqlRows;
-          const state = diff.differing > 0 ? 'differs' : 'repaired';
-          if (state === 'repaired') progress.chunks_repaired++;
-          else {
+          if (diff.differing > 0) {
             progress.chunks_differing++;
             differs = true;
+          } else if (equal === 'repaired') {
+            progress.chunks_repaired!++;
           }
-          await recordChunk(run.cat, chunkRecord(run, plan, chunk.chunkNo, range, diff, state, at));
+          await recordChunk(run.cat, chunkRecord(run, plan, chunk.chunkNo, range, diff, diff.differing > 0 ? 'differs' : equal, at));
           if (await run.progress(progress)) throw new ChameleonError(ErrorCodes.CANCELLED, 'cancelled');
         }
         if (differs) progress.differing_tables.push(plan.key);

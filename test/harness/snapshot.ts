@@ -84,6 +84,14 @@ export async function assertSameRows(conn: mysql.Connection, pool: pg.Pool, mysq
   return my.length;
 }
 
+/** The statement fails with an error whose message matches. */
+export async function assertRefused(pool: pg.Pool, text: string, params: unknown[], message: RegExp): Promise<void> {
+  await assert.rejects(pool.query(text, params), (e: Error) => {
+    assert.match(e.message, message);
+    return true;
+  });
+}
+
 export interface Writer {
   /** Statements committed so far. */
   readonly count: number;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import mysql from 'mysql2/promise';
 import type { Agent } from '../../src/agent/agent.js';
 import { replicaTestEnv, replicate, sql1, startInProcessAgent, waitCaughtUp, type ReplicaTestEnv } from '../harness/replica.js';
-import { assertSameRows, runCommand } from '../harness/snapshot.js';
+import { assertRefused, assertSameRows, runCommand } from '../harness/snapshot.js';
 
 let env: ReplicaTestEnv;
 let agent: Agent;
@@ -115,12 +115,7 @@ test('verify finds rows changed, missing and extra in PostgreSQL, not the ones M
 test('verify and repair refuse bad arguments with a clear error and queue nothing', async () => {
   const pool = env.pg.pool;
   const before = (await sql1<{ n: number }>(pool, 'SELECT count(*)::int AS n FROM sch_chameleon.t_commands')).n;
-  const refuse = async (text: string, params: unknown[], message: RegExp): Promise<void> => {
-    await assert.rejects(pool.query(text, params), (e: Error) => {
-      assert.match(e.message, message);
-      return true;
-    });
-  };
+  const refuse = (text: string, params: unknown[], message: RegExp): Promise<void> => assertRefused(pool, text, params, message);
   await refuse('SELECT sch_chameleon.verify($1)', ['nope'], /unknown source "nope"/);
   await refuse('SELECT sch_chameleon.verify($1, $2)', ['ver', ['nodb.items']], /tables: 'nodb\.items' is not a replicated table of source "ver"/);
   await refuse('SELECT sch_chameleon.verify($1, $2)', ['ver', []], /tables must name at least one table/);
