@@ -418,7 +418,7 @@ function alterActions(t: Tokens, table: TableName, defaultSchema: string): Alter
   const actions: AlterAction[] = [];
   if (t.done) return actions;
   do {
-    actions.push(alterAction(t, table, defaultSchema));
+    actions.push(...alterAction(t, table, defaultSchema));
   } while (t.acceptPunct(','));
   if (!t.done) {
     // partition clauses after the action list
@@ -428,23 +428,38 @@ function alterActions(t: Tokens, table: TableName, defaultSchema: string): Alter
   return actions;
 }
 
-function alterAction(t: Tokens, table: TableName, defaultSchema: string): AlterAction {
+/** ADD [COLUMN] (a ..., b ...): several columns in one action. */
+function columnList(t: Tokens): AlterAction[] {
+  t.expectPunct('(');
+  const out: AlterAction[] = [];
+  do {
+    out.push({ op: 'add_column', column: columnDefinition(t, 0) });
+  } while (t.acceptPunct(','));
+  t.expectPunct(')');
+  return out;
+}
+
+function alterAction(t: Tokens, table: TableName, defaultSchema: string): AlterAction[] {
   if (t.accept('ADD')) {
     if (t.isWord('COLUMN')) {
       t.next();
       t.accept('IF', 'NOT', 'EXISTS');
-      if (t.isPunct('(')) throw new DdlSyntaxError('ADD COLUMN (a, b, ...) is not translated');
-      return { op: 'add_column', column: columnDefinition(t, 0) };
+      if (t.isPunct('(')) return columnList(t);
+      return [{ op: 'add_column', column: columnDefinition(t, 0) }];
     }
-    if (t.isWord('PARTITION')) return { op: 'ignored', text: `ADD ${t.skipClause()}` };
+    if (t.isWord('PARTITION')) return [{ op: 'ignored', text: `ADD ${t.skipClause()}` }];
     t.accept('IF', 'NOT', 'EXISTS');
+    if (t.isPunct('(')) return columnList(t);
     const index = indexDefinition(t);
-    if (index === 'ignored') return { op: 'ignored', text: 'ADD FOREIGN KEY / CHECK' };
-    if (index) return { op: 'add_index', index };
+    if (index === 'ignored') return [{ op: 'ignored', text: 'ADD FOREIGN KEY / CHECK' }];
+    if (index) return [{ op: 'add_index', index }];
     t.accept('IF', 'NOT', 'EXISTS');
-    if (t.isPunct('(')) throw new DdlSyntaxError('ADD (a, b, ...) is not translated');
-    return { op: 'add_column', column: columnDefinition(t, 0) };
+    return [{ op: 'add_column', column: columnDefinition(t, 0) }];
   }
+  return [alterOther(t, table, defaultSchema)];
+}
+
+function alterOther(t: Tokens, table: TableName, defaultSchema: string): AlterAction {
   if (t.accept('DROP')) {
     if (t.accept('PRIMARY', 'KEY')) return { op: 'drop_primary_key' };
     if (t.accept('INDEX') || t.accept('KEY')) {

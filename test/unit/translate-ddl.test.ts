@@ -138,9 +138,15 @@ test('statements about no table, or about tables outside the replica, give nothi
     'CREATE TEMPORARY TABLE t (id int)', 'ALTER TABLE elsewhere.t ADD COLUMN c int', 'CREATE TRIGGER t BEFORE INSERT ON a FOR EACH ROW SET @x = 1']) {
     assert.deepEqual(plans(sql), [], sql);
   }
-  const [bad] = plans('ALTER TABLE items ADD COLUMN (a int, b int)');
+  const [bad] = plans('ALTER TABLE items ADD COLUMN a int FIRST SECOND');
   assert.equal(bad.plan.action, 'quarantine');
-  assert.match(bad.plan.reason!, /could not be read/);
+  assert.match(bad.plan.reason!, /could not be read: column a: unexpected "SECOND"/);
+  const [list] = plans('ALTER TABLE items ADD COLUMN (a int, b varchar(3) NOT NULL DEFAULT \'x\'), ADD (c bigint)');
+  assert.deepEqual(list.plan.steps.map((st) => rendered(st)), [
+    'ALTER TABLE "shop_pg"."items" ADD COLUMN "a" integer',
+    `ALTER TABLE "shop_pg"."items" ADD COLUMN "b" character varying(3) DEFAULT 'x' NOT NULL`,
+    'ALTER TABLE "shop_pg"."items" ADD COLUMN "c" bigint',
+  ]);
   const [sel] = plans('CREATE TABLE copy SELECT * FROM items');
   assert.equal(sel.plan.action, 'quarantine');
   const [auto] = plans('ALTER TABLE items ADD COLUMN n INT AUTO_INCREMENT UNIQUE');
