@@ -209,8 +209,16 @@ BEGIN
         WHERE t.source_id = v_src.source_id AND t.mysql_schema = v_ddl.mysql_schema AND t.mysql_table = v_ddl.mysql_table;
         v_found := FOUND;
         IF v_found AND v_tbl.state IN ('copying', 'quarantined') THEN
-            -- kept with the table's other events, applied after its copy or its resolve_ddl
-            NULL;
+            -- kept with the table's other events, applied after its copy or its resolve_ddl;
+            -- a rename of it: the events under the new name wait too, until the rename is applied
+            IF v_ddl.ddl_plan ? 'to' THEN
+                INSERT INTO sch_chameleon.t_tables (source_id, mysql_schema, mysql_table, pg_schema, pg_table, state, copy_file, copy_pos, reason)
+                VALUES (v_src.source_id, v_ddl.ddl_plan #>> '{to,mysql_schema}', v_ddl.ddl_plan #>> '{to,mysql_table}',
+                        v_ddl.ddl_plan #>> '{to,pg_schema}', v_ddl.ddl_plan #>> '{to,pg_table}', 'quarantined', v_ddl.tx_file, v_ddl.tx_pos,
+                        format('the new name of %s.%s, which is %s: its events wait for it', v_ddl.mysql_schema, v_ddl.mysql_table,
+                               CASE v_tbl.state WHEN 'copying' THEN 'being copied' ELSE 'quarantined' END))
+                ON CONFLICT (source_id, mysql_schema, mysql_table) DO NOTHING;
+            END IF;
         ELSIF v_found AND (v_tbl.state NOT IN ('copied', 'replicating')
                            OR (v_tbl.copy_file IS NOT NULL AND (v_ddl.tx_file, v_ddl.tx_pos) <= (v_tbl.copy_file, v_tbl.copy_pos))
                            OR coalesce((v_ddl.ddl_plan ->> 'if_not_exists')::boolean, false)) THEN

@@ -17,6 +17,8 @@ before(async () => {
   await c.query('CREATE TABLE gone (id INT PRIMARY KEY)');
   await c.query('CREATE TABLE q (id INT PRIMARY KEY, v INT NOT NULL)');
   await c.query('CREATE TABLE r (id INT PRIMARY KEY, v INT NOT NULL)');
+  await c.query('CREATE TABLE qr (id INT PRIMARY KEY, v INT NOT NULL)');
+  await c.query('INSERT INTO qr VALUES (1, 1)');
   await c.query('CREATE TABLE late (k1 INT NOT NULL PRIMARY KEY, k2 INT NOT NULL, v VARCHAR(10), x INT)');
   await c.query("INSERT INTO late VALUES (1, 10, 'a', 1), (2, 20, 'b', 2), (3, 30, 'c', 3)");
   await c.query('INSERT INTO a VALUES (1, 1)');
@@ -140,7 +142,7 @@ test('MySQL DDL is applied in its place in the stream: columns added, changed, r
 
   const states = await tableStates(pool, 'ddl');
   assert.deepEqual(Object.entries(states).map(([t, s]) => `${t}:${s.state}`).sort(),
-    ['a:replicating', 'b3:replicating', 'c:replicating', 'd:replicating', 'f:replicating', 'late:replicating', 'n:replicating', 'q:replicating', 'r:replicating']);
+    ['a:replicating', 'b3:replicating', 'c:replicating', 'd:replicating', 'f:replicating', 'late:replicating', 'n:replicating', 'q:replicating', 'qr:replicating', 'r:replicating']);
   const keys = (await pool.query("SELECT mysql_table, pk_columns FROM sch_chameleon.t_tables WHERE mysql_table IN ('d', 'n', 'f') ORDER BY 1")).rows;
   assert.deepEqual(keys, [{ mysql_table: 'd', pk_columns: ['k2'] }, { mysql_table: 'f', pk_columns: ['id'] }, { mysql_table: 'n', pk_columns: ['id'] }]);
   const history = (await ddlRows()).slice(before);
@@ -257,4 +259,34 @@ test('DDL run while the replica is stopped: on restart every row is read with th
   assert.deepEqual((await columns('late')).map((col) => `${col.column_name} ${col.data_type}`), ['k1 integer', 'k2 integer', 'label text', 'y numeric']);
   assert.deepEqual(await indexes('late'), ['CREATE UNIQUE INDEX late_pkey ON USING btree (k2)']);
   assert.equal((await tableStates(pool, 'ddl')).late.state, 'replicating');
+});
+
+test('a quarantined table renamed before its statement is resolved: the events under its new name wait too, and follow the rename once resolved', async () => {
+  const c = env.my.conn;
+  const pool = env.pg.pool;
+  await c.query('ALTER TABLE qr ADD COLUMN seq INT NOT NULL AUTO_INCREMENT UNIQUE');
+  await c.query('INSERT INTO qr (id, v) VALUES (2, 2)');
+  await c.query('RENAME TABLE qr TO qr_new');
+  await c.query('INSERT INTO qr_new (id, v) VALUES (3, 3)');
+  await c.query('UPDATE qr_new SET v = 10 WHERE id = 1');
+  await waitCaughtUp(c, pool, 'ddl');
+  const held = await tableStates(pool, 'ddl');
+  assert.equal(held.qr.state, 'quarantined');
+  assert.equal(held.qr_new.state, 'quarantined');
+  assert.match(held.qr_new.reason ?? '', /the new name of .*\.qr, which is quarantined/);
+  assert.deepEqual((await pool.query('SELECT id, v FROM ddl.qr ORDER BY id')).rows, [{ id: 1, v: 1 }]);
+  const id = (await ddlRows()).find((h) => h.state === 'quarantined' && h.mysql_table === 'qr')!.ddl_id;
+  await pool.query('SELECT sch_chameleon.resolve_ddl($1, $2)', [id,
+    'ALTER TABLE ddl.qr ADD COLUMN seq integer; UPDATE ddl.qr SET seq = 1 WHERE id = 1']);
+  const states = await tableStates(pool, 'ddl');
+  assert.equal(states.qr, undefined, 'renamed');
+  assert.equal(states.qr_new.state, 'replicating');
+  assert.equal((await pool.query("SELECT to_regclass('ddl.qr') AS t")).rows[0].t, null);
+  await assertSameRows(c, pool, 'SELECT id, v, seq FROM qr_new ORDER BY id', 'SELECT id, v, seq FROM ddl.qr_new ORDER BY id', 'qr_new');
+  const left = await sql1<{ n: number }>(pool, `SELECT count(*)::int AS n FROM sch_chameleon.t_log_events l JOIN sch_chameleon.t_batches b USING (batch_id)
+                                                 WHERE b.applied_at IS NOT NULL AND l.mysql_table IN ('qr', 'qr_new')`);
+  assert.equal(left.n, 0, 'no event is left behind');
+  await c.query('DELETE FROM qr_new WHERE id = 2');
+  await waitCaughtUp(c, pool, 'ddl');
+  await assertSameRows(c, pool, 'SELECT id, v, seq FROM qr_new ORDER BY id', 'SELECT id, v, seq FROM ddl.qr_new ORDER BY id', 'qr_new replicates');
 });
