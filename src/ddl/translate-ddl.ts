@@ -52,9 +52,12 @@ export interface DdlContext {
   selected(schema: string, table: string): boolean;
   postgis: boolean;
   typeOverride: TypeMapContext['typeOverride'];
+  /** When the statement ran on the source (its binlog event's time): what CURRENT_TIMESTAMP gave existing rows. */
+  statementTime?: Date;
 }
 
 const TARGET = '\u0001target\u0001';
+const NOW_DEFAULT = /^(current_timestamp|now|localtime|localtimestamp)\(\d*\)$/;
 const NAME = '\u0001name\u0001';
 const SCHEMA = '\u0001schema\u0001';
 
@@ -226,10 +229,29 @@ function columnSteps(table: TableName, def: ColumnDef, ctx: DdlContext, from: st
   const name = quoteIdent(pgIdentifier(col.name));
   const notNull = !col.nullable && !m.nullableInTarget;
   if (from === null) {
+    // the values MySQL gave the existing rows must be the ones PostgreSQL gives them
+    const again = '(sync_tables copies the table again)';
     if (def.autoIncrement) {
-      return `ADD COLUMN ${col.name} AUTO_INCREMENT: MySQL numbers the existing rows in its own order, which PostgreSQL cannot reproduce (sync_tables copies the table again)`;
+      return `ADD COLUMN ${col.name} AUTO_INCREMENT: MySQL numbers the existing rows in its own order, which PostgreSQL cannot reproduce ${again}`;
+    }
+    if (col.generationExpression !== null) {
+      return `ADD COLUMN ${col.name} AS ${col.generationExpression}: MySQL computes the existing rows' values, which the binlog does not carry ${again}`;
+    }
+    const now = col.defaultValue !== null && NOW_DEFAULT.test(col.defaultValue);
+    if (now && !(col.dataType === 'timestamp' && (col.datetimePrecision ?? 0) === 0 && ctx.statementTime)) {
+      return `ADD COLUMN ${col.name} ${col.columnType} DEFAULT ${col.defaultValue}: MySQL gave the existing rows the time of the ALTER` +
+        `${col.dataType === 'timestamp' ? ' to the microsecond' : ' in its session\'s time zone'}, which the binlog does not carry ${again}`;
+    }
+    if (!now && col.defaultValue !== null && col.defaultValue !== 'NULL' && m.pgDefault === null) {
+      return `ADD COLUMN ${col.name} DEFAULT ${col.defaultValue}: MySQL evaluated the default for each existing row ${again}`;
     }
     let add = `ALTER TABLE ${TARGET} ADD COLUMN ${name} ${m.pgType}`;
+    if (now) {
+      // the second the statement ran, as the existing rows got it; then the default for new rows
+      const at = Math.floor(ctx.statementTime!.getTime() / 1000);
+      steps.push(`${add} DEFAULT to_timestamp(${at})${notNull ? ' NOT NULL' : ''}`, `ALTER TABLE ${TARGET} ALTER COLUMN ${name} SET DEFAULT ${m.pgDefault}`);
+      return columnTail(def, name, steps);
+    }
     if (m.pgDefault !== null) add += ` DEFAULT ${m.pgDefault}`;
     if (notNull && m.pgDefault === null) {
       const fill = implicitDefault(col);
@@ -249,9 +271,14 @@ function columnSteps(table: TableName, def: ColumnDef, ctx: DdlContext, from: st
     steps.push(`ALTER TABLE ${TARGET} ALTER COLUMN ${name} ${notNull ? 'SET' : 'DROP'} NOT NULL`);
     if (def.autoIncrement) notes.push(`column ${col.name}: AUTO_INCREMENT is not changed here (values arrive from MySQL; detach_replica sets sequences)`);
   }
+  return columnTail(def, name, steps);
+}
+
+/** A column's key, unique index and comment, written on the column itself. */
+function columnTail(def: ColumnDef, name: string, steps: string[]): null {
   if (def.inlinePrimary) steps.push(`ALTER TABLE ${TARGET} ADD PRIMARY KEY (${name})`);
-  if (def.inlineUnique) steps.push(`CREATE UNIQUE INDEX ${indexName(col.name)} ON ${TARGET} (${name})`);
-  if (col.comment) steps.push(`COMMENT ON COLUMN ${TARGET}.${name} IS ${pgLiteralOf(col.comment)}`);
+  if (def.inlineUnique) steps.push(`CREATE UNIQUE INDEX ${indexName(def.column.name)} ON ${TARGET} (${name})`);
+  if (def.column.comment) steps.push(`COMMENT ON COLUMN ${TARGET}.${name} IS ${pgLiteralOf(def.column.comment)}`);
   return null;
 }
 

@@ -232,7 +232,7 @@ export class SourceReader {
     const pos = tx.end.pos;
     if (tx.ddl) {
       // translated here, applied by the decoder in the statement's place in the stream
-      for (const t of this.translate(tx.ddl.statement, tx.ddl.schema)) {
+      for (const t of this.translate(tx.ddl.statement, tx.ddl.schema, tx.timestamp)) {
         b.firstEventAt ??= tx.timestamp;
         log.add(t.schema, t.table, 'ddl', null, null, file, pos, txSeq, tx.ddl.statement, JSON.stringify(t.plan));
         b.events++;
@@ -270,7 +270,7 @@ export class SourceReader {
   }
 
   /** The tables a DDL statement changes in the replica, with their translation. */
-  private translate(statement: string, schema: string): TableDdlEvent[] {
+  private translate(statement: string, schema: string, at: Date): TableDdlEvent[] {
     const s = this.opts.source;
     try {
       return translateDdl(statement, schema, {
@@ -278,6 +278,7 @@ export class SourceReader {
         selected: (db, table) => this.selected(db, table),
         postgis: this.opts.postgis,
         typeOverride: s.options.type_override ?? {},
+        statementTime: at,
       });
     } catch (err) {
       // a translator bug must not stop the replica: the tables named after TABLE are quarantined

@@ -90,6 +90,10 @@ test('MySQL DDL is applied in its place in the stream: columns added, changed, r
   await c.query('INSERT INTO b3 VALUES (2, 2, 2)');
   await c.query('TRUNCATE TABLE c');
   await c.query('INSERT INTO c VALUES (5, 5)');
+  // the existing row gets the time of the ALTER, the new one its own
+  await c.query('ALTER TABLE c ADD COLUMN created TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP');
+  await new Promise((r) => setTimeout(r, 1100));
+  await c.query('INSERT INTO c (id, v) VALUES (6, 6)');
   await c.query('ALTER TABLE d DROP PRIMARY KEY, ADD PRIMARY KEY (k2)');
   await c.query('UPDATE d SET k1 = 11, v = 101 WHERE k2 = 10');
   await c.query('DELETE FROM d WHERE k2 = 20');
@@ -98,7 +102,7 @@ test('MySQL DDL is applied in its place in the stream: columns added, changed, r
   await c.query('DROP TABLE gone');
   await c.query('CREATE TABLE IF NOT EXISTS a (id INT PRIMARY KEY)');
   await c.query('CREATE TABLE f LIKE c');
-  await c.query('INSERT INTO f VALUES (7, 7)');
+  await c.query('INSERT INTO f (id, v) VALUES (7, 7)');
   await waitCaughtUp(c, pool, 'ddl');
 
   await assertSameRows(c, pool, 'SELECT id, CAST(vv AS CHAR), s FROM a ORDER BY id', 'SELECT id, vv::text, s FROM ddl.a ORDER BY id', 'a');
@@ -133,12 +137,14 @@ test('MySQL DDL is applied in its place in the stream: columns added, changed, r
   assert.equal((await pool.query("SELECT to_regclass('ddl.b') AS t")).rows[0].t, null, 'b was renamed');
   await assertSameRows(c, pool, 'SELECT id, v, z FROM b3 ORDER BY id', 'SELECT id, v, z FROM ddl.b3 ORDER BY id', 'b3');
   assert.deepEqual(await indexes('b3'), ['CREATE UNIQUE INDEX b3_pkey ON USING btree (id)'], 'its key followed it, renamed');
-  await assertSameRows(c, pool, 'SELECT id, v FROM c ORDER BY id', 'SELECT id, v FROM ddl.c ORDER BY id', 'c');
+  await assertSameRows(c, pool, 'SELECT id, v, UNIX_TIMESTAMP(created) FROM c ORDER BY id',
+    'SELECT id, v, extract(epoch FROM created)::bigint FROM ddl.c ORDER BY id', 'c');
   await assertSameRows(c, pool, 'SELECT k1, k2, v FROM d ORDER BY k2', 'SELECT k1, k2, v FROM ddl.d ORDER BY k2', 'd');
   assert.deepEqual((await pool.query('SELECT k1, k2, v FROM ddl.d')).rows, [{ k1: 11, k2: 10, v: 101 }]);
   assert.deepEqual(await indexes('d'), ['CREATE UNIQUE INDEX d_pkey ON USING btree (k2)']);
   assert.equal((await pool.query("SELECT to_regclass('ddl.gone') AS t")).rows[0].t, null, 'gone was dropped');
-  await assertSameRows(c, pool, 'SELECT id, v FROM f ORDER BY id', 'SELECT id, v FROM ddl.f ORDER BY id', 'f');
+  await assertSameRows(c, pool, 'SELECT id, v, UNIX_TIMESTAMP(created) FROM f ORDER BY id',
+    'SELECT id, v, extract(epoch FROM created)::bigint FROM ddl.f ORDER BY id', 'f');
 
   const states = await tableStates(pool, 'ddl');
   assert.deepEqual(Object.entries(states).map(([t, s]) => `${t}:${s.state}`).sort(),
@@ -147,7 +153,7 @@ test('MySQL DDL is applied in its place in the stream: columns added, changed, r
   assert.deepEqual(keys, [{ mysql_table: 'd', pk_columns: ['k2'] }, { mysql_table: 'f', pk_columns: ['id'] }, { mysql_table: 'n', pk_columns: ['id'] }]);
   const history = (await ddlRows()).slice(before);
   // CREATE TABLE IF NOT EXISTS of a table there already is passed by, like MySQL did
-  assert.equal(history.length, 15, JSON.stringify(history));
+  assert.equal(history.length, 16, JSON.stringify(history));
   assert.deepEqual(history.filter((h) => h.state !== 'applied'), [], 'every statement applied');
   const status = await sql1<{ status: string; tables_excluded: string }>(pool, "SELECT status, tables_excluded FROM sch_chameleon.show_status() WHERE source = 'ddl'");
   assert.deepEqual([status.status, Number(status.tables_excluded)], ['running', 0]);

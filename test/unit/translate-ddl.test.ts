@@ -164,3 +164,28 @@ test('the parser reads comments, executable comments, quoting and defaults as My
   const [p] = plans("ALTER TABLE items ADD COLUMN c varchar(5) DEFAULT 'a\\\\b'");
   assert.equal(rendered(p.plan.steps[0]), `ALTER TABLE "shop_pg"."items" ADD COLUMN "c" character varying(5) DEFAULT E'a\\\\b'`);
 });
+
+test('ADD COLUMN with values MySQL computed for the existing rows: the statement\'s time for a TIMESTAMP default, a quarantine when the binlog cannot tell', () => {
+  const at = new Date('2026-12-04T10:20:30.456Z');
+  const [ts] = translateDdl('ALTER TABLE items ADD COLUMN created TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP', 'shop', { ...ctx, statementTime: at })
+    .map((t) => t.plan);
+  assert.deepEqual(ts.steps.map((st) => rendered(st)), [
+    // NOT NULL stays off, as in a copy: a zero timestamp arrives as NULL
+    `ALTER TABLE "shop_pg"."items" ADD COLUMN "created" timestamp(0) with time zone DEFAULT to_timestamp(${Math.floor(at.getTime() / 1000)})`,
+    'ALTER TABLE "shop_pg"."items" ALTER COLUMN "created" SET DEFAULT CURRENT_TIMESTAMP',
+  ]);
+  const refused: [string, RegExp][] = [
+    ['ALTER TABLE items ADD COLUMN d DATETIME DEFAULT NOW()', /the time of the ALTER in its session's time zone/],
+    ['ALTER TABLE items ADD COLUMN t6 TIMESTAMP(6) DEFAULT CURRENT_TIMESTAMP(6)', /to the microsecond/],
+    ['ALTER TABLE items ADD COLUMN total INT AS (a + b) STORED', /computes the existing rows' values/],
+    ['ALTER TABLE items ADD COLUMN u CHAR(36) DEFAULT (uuid())', /evaluated the default for each existing row/],
+  ];
+  for (const [sql, reason] of refused) {
+    const [p] = translateDdl(sql, 'shop', { ...ctx, statementTime: at }).map((t) => t.plan);
+    assert.equal(p.action, 'quarantine', sql);
+    assert.match(p.reason!, reason, sql);
+  }
+  // a new table has no existing rows: the same columns are plain DDL there
+  const [created] = plans('CREATE TABLE t (id INT PRIMARY KEY, d DATETIME DEFAULT NOW(), total INT AS (id * 2) STORED)');
+  assert.equal(created.plan.action, 'create');
+});
