@@ -7,9 +7,14 @@ import { claimCommand, finishCommand, requeueCommand, reportProgress, sweepOrpha
 import { acquireLease, heartbeat, markAgentStopped, registerAgent, releaseLease, sourcesToReplicate } from '../catalog/agents.js';
 import { loadSource, setSourceEnabled, setSourceStatus, waitForPosition, type Source } from '../catalog/sources.js';
 import { markTablesReplicating } from '../catalog/tables.js';
-import { notifyAlert } from '../catalog/alerts.js';
+import { alertPoster, notifyAlert } from '../catalog/alerts.js';
 import { runMaintenance } from '../catalog/maintenance.js';
 import { replayNext } from '../catalog/batches.js';
+import { showStatus } from '../catalog/control.js';
+import type { Server } from 'node:http';
+import { AlertWebhook } from './webhook.js';
+import { serveMetrics } from './metrics.js';
+import { statusMetrics } from './status-metrics.js';
 import { repairTable, verifyTables, type VerifyProgress } from '../snapshot/verify.js';
 import { detachSource } from '../snapshot/detach.js';
 import { binlogStatus } from '../snapshot/snapshot-point.js';
@@ -27,6 +32,10 @@ export interface AgentOptions {
   leaseSeconds?: number;
   /** Backstop scan of the queue, in case a notification was missed. */
   scanIntervalMs?: number;
+  /** Every alert (chameleon_alerts) POSTed here as JSON, once whatever the number of agents. */
+  webhookUrl?: string;
+  /** Prometheus metrics on GET /metrics at this port (0: any free one). */
+  metricsPort?: number;
 }
 
 /**
@@ -49,6 +58,8 @@ export class Agent {
   private readonly replicas = new Map<string, SourceReplica>();
   /** Sources whose replica is starting, with the start in flight. */
   private readonly starting = new Map<string, Promise<void>>();
+  private webhook: AlertWebhook | null = null;
+  private metrics: Server | null = null;
 
   constructor(private readonly opts: AgentOptions) {
     this.id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -59,7 +70,12 @@ export class Agent {
 
   async start(): Promise<void> {
     await registerAgent(this.cat, { id: this.id, hostname: hostname(), pid: process.pid, version: catalogVersion() });
-    this.listener = await listenForCommands(this.opts.pgUrl, this.log, (reason) => this.requestScan(reason));
+    if (this.opts.webhookUrl) this.webhook = new AlertWebhook(this.opts.webhookUrl, this.log.child({ role: 'webhook' }));
+    this.listener = await listenForCommands(this.opts.pgUrl, this.log, (reason) => this.requestScan(reason),
+      this.webhook ? (alert) => void this.forwardAlert(alert) : undefined);
+    if (this.opts.metricsPort !== undefined) {
+      this.metrics = await serveMetrics(this.opts.metricsPort, async () => statusMetrics(this.id, catalogVersion(), await showStatus(this.cat)), this.log);
+    }
     const beat = Math.max(1000, (this.leaseSeconds * 1000) / 3);
     this.timers.push(setInterval(() => void this.beat(), beat));
     this.timers.push(setInterval(() => this.requestScan('timer'), this.opts.scanIntervalMs ?? 2000));
@@ -73,12 +89,29 @@ export class Agent {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     await this.listener?.close();
+    await new Promise<void>((resolve) => (this.metrics ? this.metrics.close(() => resolve()) : resolve()));
+    await this.webhook?.drain();
     await Promise.all([...this.replicas.values()].map((r) => r.stop()));
     this.replicas.clear();
     for (const { cmd } of this.running.values()) await requeueCommand(this.cat, cmd.command_id).catch(() => undefined);
     await markAgentStopped(this.cat, this.id).catch(() => undefined);
     await this.cat.close();
     this.log.info('agent stopped');
+  }
+
+  /** Where GET /metrics is served, once started with metricsPort. */
+  get metricsPort(): number | null {
+    const a = this.metrics?.address();
+    return a && typeof a === 'object' ? a.port : null;
+  }
+
+  private async forwardAlert(alert: Record<string, unknown>): Promise<void> {
+    try {
+      const source = typeof alert.source === 'string' ? alert.source : null;
+      if ((await alertPoster(this.cat, source, this.leaseSeconds)) === this.id) this.webhook?.post(alert);
+    } catch (err) {
+      this.log.warn({ err }, 'alert not forwarded to the webhook');
+    }
   }
 
   private requestScan(reason: string): void {

@@ -1,6 +1,8 @@
 import pgListen, { type Subscriber } from 'pg-listen';
 import type { Logger } from '../log.js';
 
+import { ALERT_CHANNEL } from './alerts.js';
+
 export const COMMAND_CHANNEL = 'chameleon_commands';
 
 export interface CommandListener {
@@ -11,7 +13,12 @@ export interface CommandListener {
  * LISTEN on a dedicated connection. A notification only wakes the agent; the
  * table is the queue, so every (re)connect triggers a full scan too.
  */
-export async function listenForCommands(url: string, log: Logger, onWake: (reason: string) => void): Promise<CommandListener> {
+export async function listenForCommands(
+  url: string,
+  log: Logger,
+  onWake: (reason: string) => void,
+  onAlert?: (alert: Record<string, unknown>) => void,
+): Promise<CommandListener> {
   // pg-listen is CommonJS with a default export
   const createSubscriber = ((pgListen as unknown as { default?: typeof pgListen }).default ?? pgListen) as unknown as (
     ...args: unknown[]
@@ -27,6 +34,13 @@ export async function listenForCommands(url: string, log: Logger, onWake: (reaso
   subscriber.events.on('error', (err: Error) => log.error({ err }, 'LISTEN connection error'));
   await subscriber.connect();
   await subscriber.listenTo(COMMAND_CHANNEL);
+  if (onAlert) {
+    // pg-listen hands the payload JSON-parsed
+    subscriber.notifications.on(ALERT_CHANNEL, (payload: unknown) => {
+      if (payload !== null && typeof payload === 'object') onAlert(payload as Record<string, unknown>);
+    });
+    await subscriber.listenTo(ALERT_CHANNEL);
+  }
   return {
     async close() {
       await subscriber.close().catch(() => undefined);
