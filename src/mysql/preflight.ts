@@ -12,7 +12,7 @@ export interface PreflightProblem {
  */
 export async function checkReplicationSettings(conn: mysql.Connection): Promise<PreflightProblem[]> {
   const [rows] = await conn.query<mysql.RowDataPacket[]>(
-    "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('log_bin', 'binlog_format', 'binlog_row_image', 'binlog_row_metadata', 'server_id')",
+    "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('log_bin', 'binlog_format', 'binlog_row_image', 'binlog_row_metadata', 'server_id', 'log_slave_updates')",
   );
   const vars = new Map(rows.map((r) => [String(r.Variable_name).toLowerCase(), String(r.Value)]));
   const problems: PreflightProblem[] = [];
@@ -25,6 +25,13 @@ export async function checkReplicationSettings(conn: mysql.Connection): Promise<
   want('binlog_row_image', 'FULL', (v) => v.toUpperCase() === 'FULL');
   want('binlog_row_metadata', 'FULL', (v) => v.toUpperCase() === 'FULL');
   want('server_id', 'a non-zero server id', (v) => v !== '0');
+
+  // Cascading: a server that replicates from another writes what it applies to its own
+  // binlog only with log_slave_updates; without it the reader would see none of it
+  if (await isReplica(conn)) {
+    want('log_slave_updates', 'ON (this server replicates from another: it logs what it applies only with it)',
+      (v) => v.toUpperCase() === 'ON' || v === '1');
+  }
 
   const [grants] = await conn.query<mysql.RowDataPacket[]>('SHOW GRANTS FOR CURRENT_USER()');
   const text = grants.map((g) => String(Object.values(g)[0])).join('\n').toUpperCase();
@@ -40,4 +47,18 @@ export async function checkReplicationSettings(conn: mysql.Connection): Promise<
 
 export function describeProblems(problems: PreflightProblem[]): string {
   return problems.map((p) => `${p.setting} is ${p.found}, needs ${p.needed}`).join('; ');
+}
+
+/** The server has a replication source configured (SHOW REPLICA STATUS, or SHOW SLAVE STATUS before it existed). */
+async function isReplica(conn: mysql.Connection): Promise<boolean> {
+  for (const statement of ['SHOW REPLICA STATUS', 'SHOW SLAVE STATUS']) {
+    try {
+      const [rows] = await conn.query<mysql.RowDataPacket[]>(statement);
+      return rows.length > 0;
+    } catch (err) {
+      // ER_PARSE_ERROR on a server that knows only the other form; anything else (no privilege) says nothing
+      if ((err as { errno?: number }).errno !== 1064) return false;
+    }
+  }
+  return false;
 }
