@@ -404,8 +404,9 @@ BEGIN
     SELECT t.* INTO v_tbl FROM sch_chameleon.t_tables t
     WHERE t.source_id = p_src.source_id AND t.mysql_schema = p_ddl.mysql_schema AND t.mysql_table = p_ddl.mysql_table;
     v_found := FOUND;
-    v_schema := CASE WHEN v_found THEN v_tbl.pg_schema ELSE v_plan ->> 'pg_schema' END;
-    v_table := CASE WHEN v_found THEN v_tbl.pg_table ELSE v_plan ->> 'pg_table' END;
+    -- a table made anew (CREATE OR REPLACE of one the replica holds, too) gets the plan's names
+    v_schema := CASE WHEN v_found AND v_action <> 'create' THEN v_tbl.pg_schema ELSE coalesce(v_plan ->> 'pg_schema', v_tbl.pg_schema) END;
+    v_table := CASE WHEN v_found AND v_action <> 'create' THEN v_tbl.pg_table ELSE coalesce(v_plan ->> 'pg_table', v_tbl.pg_table) END;
     IF v_action = 'quarantine' THEN
         v_err := coalesce(v_plan ->> 'reason', 'the statement was logged without a translation');
     ELSE

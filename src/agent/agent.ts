@@ -58,6 +58,8 @@ export class Agent {
   private readonly replicas = new Map<string, SourceReplica>();
   /** Sources whose replica is starting, with the start in flight. */
   private readonly starting = new Map<string, Promise<void>>();
+  /** Per source, the lease work in flight here (see leaseTurn). */
+  private readonly leaseTurns = new Map<string, Promise<void>>();
   private webhook: AlertWebhook | null = null;
   private metrics: Server | null = null;
 
@@ -364,15 +366,36 @@ export class Agent {
       if (this.stopping) return;
       if (this.replicas.has(s.source_id) || this.starting.has(s.source_id)) continue;
       if ([...this.running.values()].some((r) => r.cmd.source_id === s.source_id)) continue;
-      if (!(await acquireLease(this.cat, s.source_id, this.id, this.leaseSeconds))) continue;
-      try {
-        await this.startReplica(s.source_id, s.source_name);
-        this.log.info({ source: s.source_name }, 'replica resumed');
-      } catch (err) {
-        this.log.error({ source: s.source_name, err }, 'replica could not start; will retry');
-        await setSourceStatus(this.cat, s.source_id, 'stopped', { lastError: redactText(errorMessage(err)) }).catch(() => undefined);
-        await releaseLease(this.cat, s.source_id, this.id).catch(() => undefined);
-      }
+      await this.leaseTurn(s.source_id, async () => {
+        if (this.busyWith(s.source_id)) return;
+        if (!(await acquireLease(this.cat, s.source_id, this.id, this.leaseSeconds))) return;
+        try {
+          await this.startReplica(s.source_id, s.source_name);
+          this.log.info({ source: s.source_name }, 'replica resumed');
+        } catch (err) {
+          this.log.error({ source: s.source_name, err }, 'replica could not start; will retry');
+          await setSourceStatus(this.cat, s.source_id, 'stopped', { lastError: redactText(errorMessage(err)) }).catch(() => undefined);
+          await releaseLease(this.cat, s.source_id, this.id).catch(() => undefined);
+        }
+      });
+    }
+  }
+
+  /**
+   * Runs `fn` after the source's lease work in flight here: a release after
+   * a command and a resumed replica's lease must not interleave (the release
+   * would delete the lease the replica was just started on, and its replay
+   * would find itself fenced out).
+   */
+  private async leaseTurn(sourceId: string, fn: () => Promise<void>): Promise<void> {
+    const before = this.leaseTurns.get(sourceId) ?? Promise.resolve();
+    const mine = before.then(fn, fn);
+    const settled = mine.catch(() => undefined);
+    this.leaseTurns.set(sourceId, settled);
+    try {
+      await mine;
+    } finally {
+      if (this.leaseTurns.get(sourceId) === settled) this.leaseTurns.delete(sourceId);
     }
   }
 
@@ -381,11 +404,14 @@ export class Agent {
   }
 
   private async releaseIfIdle(sourceId: string | null): Promise<void> {
-    if (!sourceId || this.stopping || this.busyWith(sourceId)) return;
-    await releaseLease(this.cat, sourceId, this.id).catch(() => undefined);
-    // the next command of the source may have been claimed, on the lease, while it was being
-    // released: take it back, or that command's replica would find itself fenced out
-    if (!this.stopping && this.busyWith(sourceId)) await acquireLease(this.cat, sourceId, this.id, this.leaseSeconds).catch(() => false);
+    if (!sourceId) return;
+    await this.leaseTurn(sourceId, async () => {
+      if (this.stopping || this.busyWith(sourceId)) return;
+      await releaseLease(this.cat, sourceId, this.id).catch(() => undefined);
+      // the next command of the source may have been claimed, on the lease, while it was being
+      // released: take it back, or that command's replica would find itself fenced out
+      if (!this.stopping && this.busyWith(sourceId)) await acquireLease(this.cat, sourceId, this.id, this.leaseSeconds).catch(() => false);
+    });
   }
 
   private async beat(): Promise<void> {

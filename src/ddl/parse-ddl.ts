@@ -33,7 +33,7 @@ export type AlterAction =
   | { op: 'ignored'; text: string };
 
 export type ParsedDdl =
-  | { kind: 'create_table'; table: TableName; ifNotExists: boolean; columns: ColumnDef[]; indexes: MysqlIndex[]; like: TableName | null; comment: string }
+  | { kind: 'create_table'; table: TableName; ifNotExists: boolean; orReplace: boolean; columns: ColumnDef[]; indexes: MysqlIndex[]; like: TableName | null; comment: string }
   | { kind: 'drop_table'; tables: TableName[]; ifExists: boolean }
   | { kind: 'rename_table'; pairs: { from: TableName; to: TableName }[] }
   | { kind: 'truncate'; table: TableName }
@@ -63,9 +63,9 @@ const TEXT_TYPES = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext',
 export function parseDdl(statement: string, defaultSchema: string): ParsedDdl {
   const t = new Tokens(tokenize(statement));
   if (t.accept('CREATE')) {
-    t.accept('OR', 'REPLACE');
+    const orReplace = t.accept('OR', 'REPLACE');
     if (t.accept('TEMPORARY')) return { kind: 'other' };
-    if (t.accept('TABLE')) return createTable(t, defaultSchema);
+    if (t.accept('TABLE')) return { ...createTable(t, defaultSchema), ...(orReplace ? { orReplace } : {}) } as ParsedDdl;
     if (!t.accept('ONLINE')) t.accept('OFFLINE');
     const unique = t.accept('UNIQUE');
     const fulltext = !unique && t.accept('FULLTEXT');
@@ -134,13 +134,13 @@ function tableName(t: Tokens, defaultSchema: string): TableName {
 function createTable(t: Tokens, defaultSchema: string): ParsedDdl {
   const ifNotExists = t.accept('IF', 'NOT', 'EXISTS');
   const table = tableName(t, defaultSchema);
-  if (t.accept('LIKE')) return { kind: 'create_table', table, ifNotExists, columns: [], indexes: [], like: tableName(t, defaultSchema), comment: '' };
+  if (t.accept('LIKE')) return { kind: 'create_table', table, ifNotExists, orReplace: false, columns: [], indexes: [], like: tableName(t, defaultSchema), comment: '' };
   if (t.isPunct('(') && t.peek(1)?.kind === 'word' && t.peek(1)!.text.toUpperCase() === 'LIKE') {
     t.expectPunct('(');
     t.expect('LIKE');
     const like = tableName(t, defaultSchema);
     t.expectPunct(')');
-    return { kind: 'create_table', table, ifNotExists, columns: [], indexes: [], like, comment: '' };
+    return { kind: 'create_table', table, ifNotExists, orReplace: false, columns: [], indexes: [], like, comment: '' };
   }
   if (!t.isPunct('(')) return { kind: 'unsupported', table, reason: 'CREATE TABLE without a column list (CREATE TABLE ... SELECT)' };
   t.expectPunct('(');
@@ -171,7 +171,7 @@ function createTable(t: Tokens, defaultSchema: string): ParsedDdl {
     if (c.inlinePrimary) indexes.unshift({ name: 'PRIMARY', unique: true, primary: true, kind: 'BTREE', columns: [{ name: c.column.name, prefixLength: null, descending: false }] });
     if (c.inlineUnique) indexes.push({ name: c.column.name, unique: true, primary: false, kind: 'BTREE', columns: [{ name: c.column.name, prefixLength: null, descending: false }] });
   }
-  return { kind: 'create_table', table, ifNotExists, columns, indexes, like: null, comment };
+  return { kind: 'create_table', table, ifNotExists, orReplace: false, columns, indexes, like: null, comment };
 }
 
 /** An index or constraint clause of a table definition; null when the clause is a column. */

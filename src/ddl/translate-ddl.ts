@@ -148,11 +148,13 @@ function createTable(parsed: Extract<ParsedDdl, { kind: 'create_table' }>, ctx: 
   const pgSchema = ctx.pgSchemaOf(parsed.table.schema)!;
   const pgTable = pgIdentifier(parsed.table.table);
   const base = { pg_schema: pgSchema, pg_table: pgTable, ...(parsed.ifNotExists ? { if_not_exists: true } : {}) };
+  // MariaDB's CREATE OR REPLACE TABLE: the table there is dropped first
+  const replace = parsed.orReplace ? [template(`DROP TABLE IF EXISTS ${qualified(pgSchema, pgTable)}`)] : [];
   if (parsed.like) {
     const likeSchema = ctx.pgSchemaOf(parsed.like.schema);
     if (likeSchema === null) return quarantine(parsed.table, ctx, `CREATE TABLE ... LIKE ${parsed.like.schema}.${parsed.like.table}, a table outside the replica`);
     const source = qualified(likeSchema, pgIdentifier(parsed.like.table));
-    return { ...parsed.table, plan: { action: 'create', ...base, steps: [template(`CREATE TABLE ${qualified(pgSchema, pgTable)} (LIKE ${source} INCLUDING ALL)`)] } };
+    return { ...parsed.table, plan: { action: 'create', ...base, steps: [...replace, template(`CREATE TABLE ${qualified(pgSchema, pgTable)} (LIKE ${source} INCLUDING ALL)`)] } };
   }
   const names = pgColumnNames(parsed.columns.map((c) => c.column.name));
   const mapped: MappedColumn[] = parsed.columns.map((c, i) => ({
@@ -179,7 +181,7 @@ function createTable(parsed: Extract<ParsedDdl, { kind: 'create_table' }>, ctx: 
   const notes = ddl.skippedIndexes.map((s) => `index ${s.name} not created: ${s.reason}`);
   return {
     ...parsed.table,
-    plan: { action: 'create', ...base, steps: [ddl.createTable, ...ddl.indexes, ...ddl.comments].map(template), ...(notes.length ? { notes } : {}) },
+    plan: { action: 'create', ...base, steps: [...replace, ...[ddl.createTable, ...ddl.indexes, ...ddl.comments].map(template)], ...(notes.length ? { notes } : {}) },
   };
 }
 

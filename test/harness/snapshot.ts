@@ -189,10 +189,20 @@ export async function tableStates(pool: pg.Pool, source: string): Promise<Record
   return Object.fromEntries(res.rows.map((r) => [r.mysql_table, { state: r.state, reason: r.reason }]));
 }
 
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000, everyMs = 50): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 30_000,
+  everyMs = 50,
+  /** What the state was when the time ran out, for the failure message. */
+  explain?: () => Promise<unknown>,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      const state = explain ? await explain().then((v) => JSON.stringify(v), (e: Error) => `(could not tell: ${e.message})`) : '';
+      throw new Error(`timed out waiting for ${what}${state ? `; then: ${state}` : ''}`);
+    }
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

@@ -103,6 +103,11 @@ test('MySQL DDL is applied in its place in the stream: columns added, changed, r
   await c.query('CREATE TABLE IF NOT EXISTS a (id INT PRIMARY KEY)');
   await c.query('CREATE TABLE f LIKE c');
   await c.query('INSERT INTO f (id, v) VALUES (7, 7)');
+  await c.query('CREATE TABLE g (id INT PRIMARY KEY, v INT)');
+  await c.query('INSERT INTO g VALUES (1, 1)');
+  // MariaDB's CREATE OR REPLACE: the table is dropped and made anew
+  await c.query('CREATE OR REPLACE TABLE g (id INT PRIMARY KEY, w VARCHAR(5))');
+  await c.query("INSERT INTO g VALUES (8, 'x')");
   await waitCaughtUp(c, pool, 'ddl');
 
   await assertSameRows(c, pool, 'SELECT id, CAST(vv AS CHAR), s FROM a ORDER BY id', 'SELECT id, vv::text, s FROM ddl.a ORDER BY id', 'a');
@@ -143,17 +148,19 @@ test('MySQL DDL is applied in its place in the stream: columns added, changed, r
   assert.deepEqual((await pool.query('SELECT k1, k2, v FROM ddl.d')).rows, [{ k1: 11, k2: 10, v: 101 }]);
   assert.deepEqual(await indexes('d'), ['CREATE UNIQUE INDEX d_pkey ON USING btree (k2)']);
   assert.equal((await pool.query("SELECT to_regclass('ddl.gone') AS t")).rows[0].t, null, 'gone was dropped');
+  await assertSameRows(c, pool, 'SELECT id, w FROM g ORDER BY id', 'SELECT id, w FROM ddl.g ORDER BY id', 'g');
+  assert.deepEqual((await columns('g')).map((col) => col.column_name), ['id', 'w']);
   await assertSameRows(c, pool, 'SELECT id, v, UNIX_TIMESTAMP(created) FROM f ORDER BY id',
     'SELECT id, v, extract(epoch FROM created)::bigint FROM ddl.f ORDER BY id', 'f');
 
   const states = await tableStates(pool, 'ddl');
   assert.deepEqual(Object.entries(states).map(([t, s]) => `${t}:${s.state}`).sort(),
-    ['a:replicating', 'b3:replicating', 'c:replicating', 'd:replicating', 'f:replicating', 'late:replicating', 'n:replicating', 'q:replicating', 'qr:replicating', 'r:replicating']);
+    ['a:replicating', 'b3:replicating', 'c:replicating', 'd:replicating', 'f:replicating', 'g:replicating', 'late:replicating', 'n:replicating', 'q:replicating', 'qr:replicating', 'r:replicating']);
   const keys = (await pool.query("SELECT mysql_table, pk_columns FROM sch_chameleon.t_tables WHERE mysql_table IN ('d', 'n', 'f') ORDER BY 1")).rows;
   assert.deepEqual(keys, [{ mysql_table: 'd', pk_columns: ['k2'] }, { mysql_table: 'f', pk_columns: ['id'] }, { mysql_table: 'n', pk_columns: ['id'] }]);
   const history = (await ddlRows()).slice(before);
   // CREATE TABLE IF NOT EXISTS of a table there already is passed by, like MySQL did
-  assert.equal(history.length, 16, JSON.stringify(history));
+  assert.equal(history.length, 18, JSON.stringify(history));
   assert.deepEqual(history.filter((h) => h.state !== 'applied'), [], 'every statement applied');
   const status = await sql1<{ status: string; tables_excluded: string }>(pool, "SELECT status, tables_excluded FROM sch_chameleon.show_status() WHERE source = 'ddl'");
   assert.deepEqual([status.status, Number(status.tables_excluded)], ['running', 0]);

@@ -188,7 +188,13 @@ test('sync_tables(ARRAY[\'disabled\']) run again after its agent died mid-copy c
   const done = await sql1<{ state: string; progress: Record<string, unknown> }>(pool, 'SELECT * FROM sch_chameleon.wait_command($1)', [id]);
   assert.equal(done.state, 'done');
   assert.equal(done.progress.tables_total, 1, 'the table the interrupted run had begun is copied');
-  await waitFor('c replicating', async () => (await tableStates(pool, 'main')).c.state === 'replicating');
+  assert.deepEqual(done.progress.tables_failed, [], JSON.stringify(done.progress));
+  await waitFor('c replicating', async () => (await tableStates(pool, 'main')).c.state === 'replicating', 30_000, 50, async () => ({
+    table: (await tableStates(pool, 'main')).c,
+    source: (await pool.query("SELECT status, last_error, owner FROM sch_chameleon.show_status() WHERE source = 'main'")).rows[0],
+    leases: (await pool.query('SELECT agent_id, expires_at > now() AS live FROM sch_chameleon.t_source_leases')).rows,
+    me: agent?.id,
+  }));
   await env.my.conn.query("UPDATE c SET name = 'after the second sync' WHERE id BETWEEN 30 AND 40");
   await assertAllExact();
 });

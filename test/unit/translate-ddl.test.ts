@@ -189,3 +189,10 @@ test('ADD COLUMN with values MySQL computed for the existing rows: the statement
   const [created] = plans('CREATE TABLE t (id INT PRIMARY KEY, d DATETIME DEFAULT NOW(), total INT AS (id * 2) STORED)');
   assert.equal(created.plan.action, 'create');
 });
+
+test('CREATE OR REPLACE TABLE (MariaDB) drops the table there first', () => {
+  const [p] = plans('CREATE OR REPLACE TABLE items (id INT PRIMARY KEY)');
+  assert.equal(p.plan.action, 'create');
+  assert.equal(rendered(p.plan.steps[0]), 'DROP TABLE IF EXISTS "shop_pg"."items"');
+  assert.match(rendered(p.plan.steps[1]), /^CREATE TABLE "shop_pg"\."items"/);
+});
