@@ -1,5 +1,4 @@
 import type { Logger } from '../log.js';
-import { redactText } from '../log.js';
 
 /** Attempts per alert, and the first wait between two (doubled each time). */
 const ATTEMPTS = 4;
@@ -59,10 +58,19 @@ export class AlertWebhook {
         reason = (err as Error).message;
       }
       if (!retry || attempt === ATTEMPTS) {
-        this.log.warn({ webhook: redactText(this.url), source: alert.source, attempts: attempt, reason }, 'alert not delivered to the webhook');
+        // the origin only: a webhook's path or query often is its secret (a token)
+        this.log.warn({ webhook: originOf(this.url), source: alert.source, attempts: attempt, reason }, 'alert not delivered to the webhook');
         return;
       }
       await new Promise((r) => setTimeout(r, FIRST_WAIT_MS * 2 ** (attempt - 1)));
     }
+  }
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '(the webhook)';
   }
 }
