@@ -236,3 +236,4 @@ END
 $$;
 COMMENT ON FUNCTION sch_chameleon.fn_replay_batch(bigint) IS
 'The set-based decoder: applies one logged batch to the target tables';
+INSERT INTO sch_chameleon.t_version (version) VALUES ('0.2.0');

@@ -1296,3 +1296,4 @@ COMMENT ON FUNCTION sch_chameleon.show_status() IS
 'One row per source: status, consistency, owner agent, read and replay lag, positions, counters and the last error.';
 REVOKE ALL ON FUNCTION sch_chameleon.show_status() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION sch_chameleon.show_status() TO chameleon_monitor;
+INSERT INTO sch_chameleon.t_version (version) VALUES ('0.3.0');

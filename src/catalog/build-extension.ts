@@ -1,11 +1,12 @@
-import { writeFileSync, readFileSync, copyFileSync, readdirSync, unlinkSync } from 'node:fs';
+import { writeFileSync, readFileSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildInstallScript, catalogVersion, projectRoot, upgradeSteps } from './sql-bundle.js';
+import { buildInstallScript, catalogVersion, projectRoot, upgradeScript, upgradeSteps } from './sql-bundle.js';
 
 /**
  * `npm run build` step: writes extension/pg_chameleon--X.Y.Z.sql from sql/,
- * copies the upgrade deltas next to it and keeps the control file's
- * default_version in step with package.json.
+ * the upgrade deltas next to it (each with the version it reaches recorded
+ * in t_version, as chameleon install records it) and keeps the control
+ * file's default_version in step with package.json.
  */
 function main(): void {
   const root = projectRoot();
@@ -15,7 +16,7 @@ function main(): void {
   writeFileSync(join(ext, `pg_chameleon--${version}.sql`), buildInstallScript('extension'));
   for (const step of upgradeSteps()) {
     const name = `pg_chameleon--${step.from}--${step.to}.sql`;
-    copyFileSync(step.file, join(ext, name));
+    writeFileSync(join(ext, name), upgradeScript(step, 'extension'));
     wanted.add(name);
   }
   for (const name of readdirSync(ext)) {

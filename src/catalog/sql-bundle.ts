@@ -88,10 +88,9 @@ export function upgradePath(from: string, to: string = catalogVersion()): Upgrad
 }
 
 /** An upgrade delta as `chameleon install` runs it: without the psql guard, recording the new version. */
-export function upgradeScript(step: UpgradeStep): string {
-  const body = readFileSync(step.file, 'utf8')
-    .split('\n')
-    .filter((l) => !l.startsWith('\\echo'))
-    .join('\n');
+export function upgradeScript(step: UpgradeStep, kind: 'extension' | 'plain' = 'plain'): string {
+  const text = readFileSync(step.file, 'utf8');
+  // the extension's copy keeps the psql guard; either records the version it reaches
+  const body = kind === 'extension' ? text.trimEnd() : text.split('\n').filter((l) => !l.startsWith('\\echo')).join('\n');
   return `${body}\nINSERT INTO sch_chameleon.t_version (version) VALUES ('${step.to.replace(/'/g, "''")}');\n`;
 }

@@ -137,6 +137,7 @@ describe('chameleon install (installCatalog)', () => {
 describe('CREATE EXTENSION pg_chameleon', () => {
   let extDb: PgTestDatabase | undefined;
   let skipReason: string | undefined;
+  let extensionDir: string | undefined;
 
   /**
    * The extension files have to be in the server's share directory; they
@@ -151,6 +152,7 @@ describe('CREATE EXTENSION pg_chameleon', () => {
       return;
     }
     const shareDir = execFileSync(pgConfig, ['--sharedir'], { encoding: 'utf8' }).trim();
+    extensionDir = join(shareDir, 'extension');
     const built = join(projectRoot(), 'extension', `pg_chameleon--${VERSION}.sql`);
     const installed = join(shareDir, 'extension', `pg_chameleon--${VERSION}.sql`);
     const fresh =
@@ -201,6 +203,35 @@ describe('CREATE EXTENSION pg_chameleon', () => {
     const before = await catalogueListing(extDb.pool);
     assert.deepEqual(await installCatalog(extDb.url), { action: 'extension', version: VERSION });
     assert.deepEqual(await catalogueListing(extDb.pool), before);
+  });
+
+  test('ALTER EXTENSION pg_chameleon UPDATE from 0.2.0 walks the upgrade steps to the fresh-install catalogue, keeping the sources', async (t) => {
+    if (!extDb || !extensionDir) return t.skip(skipReason);
+    // the 0.2.0 extension script as it shipped: the frozen plain script with the extension's guard and pg_dump marks
+    const plain = readFileSync(join(projectRoot(), 'test', 'upgrade', 'fixtures', 'chameleon-install--0.2.0.sql'), 'utf8');
+    const marks = readFileSync(join(projectRoot(), 'sql', '95-extension', '10-config-dump.sql'), 'utf8');
+    const old = join(extensionDir, 'pg_chameleon--0.2.0.sql');
+    const existed = existsSync(old);
+    if (!existed) writeFileSync(old, `\\echo Use "CREATE EXTENSION pg_chameleon" to load this file. \\quit\n${plain}\n${marks}`);
+    try {
+      const db = await freshDatabase('install_ext_update');
+      await db.pool.query("CREATE EXTENSION pg_chameleon VERSION '0.2.0'");
+      assert.deepEqual((await db.pool.query('SELECT version FROM sch_chameleon.t_version ORDER BY installed_at DESC LIMIT 1')).rows, [{ version: '0.2.0' }]);
+      const id = (await db.pool.query(`SELECT sch_chameleon.add_source('old', 'mysql://u@h/db', '{"shop": "shop"}')::text AS id`)).rows[0].id;
+      await db.pool.query('ALTER EXTENSION pg_chameleon UPDATE');
+      assert.deepEqual((await db.pool.query(`SELECT extversion FROM pg_extension WHERE extname = 'pg_chameleon'`)).rows, [{ extversion: VERSION }]);
+      const versions = (await catalogueListing(db.pool)).filter((l) => l.startsWith('version '));
+      assert.deepEqual(versions, ['version 0.2.0', `version ${VERSION}`], 'the version each step reached is recorded, as chameleon install records it');
+      assert.deepEqual((await catalogueListing(db.pool)).filter((l) => !l.startsWith('version ')), reference.filter((l) => !l.startsWith('version ')),
+        'the same catalogue as a fresh install');
+      assert.deepEqual((await db.pool.query('SELECT source_id::text AS id, source_name FROM sch_chameleon.t_sources')).rows, [{ id, source_name: 'old' }]);
+      const members = await db.pool.query(`SELECT count(*)::int AS n FROM pg_depend d
+          WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e' AND d.classid = 'pg_class'::regclass
+            AND d.objid IN ('sch_chameleon.t_ddl_events'::regclass, 'sch_chameleon.t_verify_chunks'::regclass)`);
+      assert.equal(members.rows[0].n, 2, 'the tables the upgrade adds belong to the extension');
+    } finally {
+      if (!existed) rmSync(old, { force: true });
+    }
   });
 });
 
