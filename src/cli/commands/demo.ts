@@ -91,6 +91,19 @@ export const demoCommand: CliCommand = {
              JOIN shop.products p ON p.sku = o.sku WHERE c.email = $1`, [email]);
         say(`  MariaDB commit #${i} at ${pos.File}:${pos.Position} → in PostgreSQL after ${Date.now() - t0} ms: ` +
           `${JSON.stringify(pg.rows[0])} (replay at ${applied.rows[0].wait_for_position})`);
+        if (i === 2) {
+          // DDL follows the data, in its place between the row changes
+          const ddl = 'ALTER TABLE customers ADD COLUMN loyalty INT NOT NULL DEFAULT 0';
+          await my.query(ddl);
+          const [[at]] = await my.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
+          await cat.pool.query('SELECT sch_chameleon.wait_for_position($1, $2, $3)', ['shop', `${at.File}:${at.Position}`, '30 seconds']);
+          const col = await cat.pool.query(
+            `SELECT format_type(a.atttypid, a.atttypmod) AS type, pg_get_expr(d.adbin, d.adrelid) AS dflt
+               FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+              WHERE a.attrelid = 'shop.customers'::regclass AND a.attname = 'loyalty'`);
+          say(`  MariaDB ${ddl} → in PostgreSQL: column loyalty ${col.rows[0]?.type ?? '(missing)'} default ${col.rows[0]?.dflt ?? 'none'} ` +
+            '(sch_chameleon.show_ddl() lists it)');
+        }
         await new Promise((r) => setTimeout(r, 1500));
       }
       say('');
