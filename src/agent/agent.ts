@@ -197,9 +197,7 @@ export class Agent {
       case 'refresh_schema':
       case 'sync_tables': {
         // the replica goes on; only its replay waits while a table is between its snapshot and its swap
-        const online = {
-          holdReplay: () => this.replicas.get(sourceId)?.holdReplay() ?? Promise.resolve(() => undefined),
-        };
+        const online = { holdReplay: () => this.holdReplayOf(sourceId) };
         const progress = await runSnapshot({
           cat: this.cat,
           source,
@@ -258,7 +256,7 @@ export class Agent {
           log: log.child({ source: source.name }),
           commandId: cmd.command_id,
           tables: cmd.command === 'verify' ? ((cmd.args.tables as string[]) ?? []) : [String(cmd.args.table)],
-          holdReplay: () => this.replicas.get(sourceId)?.holdReplay() ?? Promise.resolve(() => undefined),
+          holdReplay: () => this.holdReplayOf(sourceId),
           replicating: () => this.replicas.has(sourceId),
           progress: (p: VerifyProgress) => reportProgress(this.cat, cmd.command_id, p),
         };
@@ -346,13 +344,15 @@ export class Agent {
     // the failed replica stays registered until the source says 'error': a
     // queue scan in between would see an enabled source without a replica,
     // start it again and make it fail a second time on the same batch
-    try {
-      await setSourceStatus(this.cat, sourceId, 'error', { lastError: message, replicaEnabled: false }).catch(() => undefined);
-    } finally {
-      this.forget(sourceId, replica);
-    }
+    await setSourceStatus(this.cat, sourceId, 'error', { lastError: message, replicaEnabled: false }).catch(() => undefined);
+    this.forget(sourceId, replica);
     await notifyAlert(this.cat, { source: name, error: message }).catch(() => undefined);
     await this.releaseIfIdle(sourceId);
+  }
+
+  /** Holds the replay of the source's replica running here (nothing to hold when none runs); resolves with the release. */
+  private holdReplayOf(sourceId: string): Promise<() => void> {
+    return this.replicas.get(sourceId)?.holdReplay() ?? Promise.resolve(() => undefined);
   }
 
   /** Drops a replica from the running ones unless another has taken its place. */

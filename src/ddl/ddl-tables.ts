@@ -3,15 +3,15 @@ export interface TouchedTable {
   schema: string;
   table: string;
   /** What the statement does to it. */
-  action: 'alter' | 'rename' | 'drop' | 'truncate';
+  action: 'create' | 'alter' | 'rename' | 'drop' | 'truncate';
 }
 
 /**
- * The existing tables a DDL statement from the binlog alters, renames, drops
- * or truncates, read from the names alone. The reader falls back on it when
- * translating a statement fails unexpectedly: each of these tables is then
- * quarantined at the statement's place (see fn_apply_ddl) rather than take
- * row images its target may no longer match.
+ * The tables a DDL statement from the binlog creates, alters, renames, drops
+ * or truncates, read from the names alone. Where the statement cannot be
+ * translated (the parser cannot read it, or the translation fails) each of
+ * them is quarantined at the statement's place (see fn_apply_ddl) rather
+ * than take row images its target may no longer match, or none at all.
  */
 export function tablesTouchedByDdl(statement: string, defaultSchema: string): TouchedTable[] {
   const sql = stripComments(statement).trim();
@@ -19,6 +19,10 @@ export function tablesTouchedByDdl(statement: string, defaultSchema: string): To
   if ((m = /^ALTER\s+(?:ONLINE\s+)?(?:IGNORE\s+)?TABLE\s+(?:IF\s+EXISTS\s+)?/i.exec(sql))) {
     const name = readName(sql, m[0].length, defaultSchema);
     return name ? [{ ...name.value, action: 'alter' }] : [];
+  }
+  if ((m = /^CREATE\s+(?:OR\s+REPLACE\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?/i.exec(sql))) {
+    const name = readName(sql, m[0].length, defaultSchema);
+    return name ? [{ ...name.value, action: 'create' }] : [];
   }
   if ((m = /^TRUNCATE\s+(?:TABLE\s+)?/i.exec(sql))) {
     const name = readName(sql, m[0].length, defaultSchema);

@@ -5,7 +5,7 @@ import { pgLiteral } from '../mysql/type-map/defaults.js';
 import { tableDdl, type MappedColumn } from './create-table.js';
 import { pgColumnNames, pgIdentifier, qualified, quoteIdent } from './identifiers.js';
 import { DdlSyntaxError, parseDdl, type AlterAction, type ColumnDef, type ParsedDdl, type TableName } from './parse-ddl.js';
-import { tokenize, Tokens } from './mysql-tokens.js';
+import { tablesTouchedByDdl } from './ddl-tables.js';
 
 /** A step the decoder cannot write ahead: the primary key's name is read from the target when the step runs. */
 export interface DropPrimaryKeyStep {
@@ -84,8 +84,7 @@ export function translateDdl(statement: string, defaultSchema: string, ctx: DdlC
     parsed = parseDdl(statement, defaultSchema);
   } catch (err) {
     if (!(err instanceof DdlSyntaxError)) throw err;
-    const name = tableOf(statement, defaultSchema);
-    return name && inReplica(name) ? [quarantine(name, ctx, `the statement could not be read: ${err.message}`)] : [];
+    return untranslated(statement, defaultSchema, ctx, `the statement could not be read: ${err.message}`);
   }
   switch (parsed.kind) {
     case 'other':
@@ -116,27 +115,15 @@ export function translateDdl(statement: string, defaultSchema: string, ctx: DdlC
   }
 }
 
-function quarantine(name: TableName, ctx: DdlContext, reason: string): TableDdlEvent {
-  return { ...name, plan: { action: 'quarantine', steps: [], reason, pg_schema: ctx.pgSchemaOf(name.schema)!, pg_table: pgIdentifier(name.table) } };
+/** Every table of the replica a statement names, quarantined for the reason (the statement has no translation). */
+export function untranslated(statement: string, defaultSchema: string, ctx: DdlContext, reason: string): TableDdlEvent[] {
+  return tablesTouchedByDdl(statement, defaultSchema)
+    .filter((n) => ctx.pgSchemaOf(n.schema) !== null && ctx.selected(n.schema, n.table))
+    .map((name) => quarantine(name, ctx, reason));
 }
 
-/** The table a statement the parser could not read is about, if a name can be found after TABLE. */
-function tableOf(statement: string, defaultSchema: string): TableName | null {
-  try {
-    const t = new Tokens(tokenize(statement));
-    if (!(t.accept('ALTER') || t.accept('CREATE') || t.accept('DROP') || t.accept('TRUNCATE') || t.accept('RENAME'))) return null;
-    while (!t.done && !t.isWord('TABLE')) {
-      if (!t.isWord('ONLINE', 'IGNORE', 'OR', 'REPLACE')) return null;
-      t.next();
-    }
-    if (!t.accept('TABLE')) return null;
-    if (!t.accept('IF', 'NOT', 'EXISTS')) t.accept('IF', 'EXISTS');
-    const first = t.ident();
-    if (t.acceptPunct('.')) return { schema: first, table: t.ident() };
-    return { schema: defaultSchema, table: first };
-  } catch {
-    return null;
-  }
+function quarantine(name: TableName, ctx: DdlContext, reason: string): TableDdlEvent {
+  return { ...name, plan: { action: 'quarantine', steps: [], reason, pg_schema: ctx.pgSchemaOf(name.schema)!, pg_table: pgIdentifier(name.table) } };
 }
 
 function columnMapping(col: MysqlColumn, table: TableName, ctx: DdlContext): ReturnType<typeof mapColumn> {

@@ -8,8 +8,7 @@ import type { Source } from '../catalog/sources.js';
 import { listSelects } from '../snapshot/plan.js';
 import { RowImager } from './row-images.js';
 import { Fifo } from './fifo.js';
-import { tablesTouchedByDdl } from '../ddl/ddl-tables.js';
-import { translateDdl, type TableDdlEvent } from '../ddl/translate-ddl.js';
+import { translateDdl, untranslated, type DdlContext, type TableDdlEvent } from '../ddl/translate-ddl.js';
 
 export interface ReaderOptions {
   pool: pg.Pool;
@@ -272,20 +271,19 @@ export class SourceReader {
   /** The tables a DDL statement changes in the replica, with their translation. */
   private translate(statement: string, schema: string, at: Date): TableDdlEvent[] {
     const s = this.opts.source;
+    const ctx: DdlContext = {
+      pgSchemaOf: (db) => (Object.hasOwn(s.schemaMappings, db) ? s.schemaMappings[db] : null),
+      selected: (db, table) => this.selected(db, table),
+      postgis: this.opts.postgis,
+      typeOverride: s.options.type_override ?? {},
+      statementTime: at,
+    };
     try {
-      return translateDdl(statement, schema, {
-        pgSchemaOf: (db) => (Object.hasOwn(s.schemaMappings, db) ? s.schemaMappings[db] : null),
-        selected: (db, table) => this.selected(db, table),
-        postgis: this.opts.postgis,
-        typeOverride: s.options.type_override ?? {},
-        statementTime: at,
-      });
+      return translateDdl(statement, schema, ctx);
     } catch (err) {
-      // a translator bug must not stop the replica: the tables named after TABLE are quarantined
+      // a translator bug must not stop the replica: the tables the statement names are quarantined
       this.opts.log.error({ err, statement }, 'DDL translation failed');
-      return tablesTouchedByDdl(statement, schema)
-        .filter((t) => this.selected(t.schema, t.table))
-        .map((t) => ({ schema: t.schema, table: t.table, plan: { action: 'quarantine', steps: [], reason: `the translation failed: ${(err as Error).message}` } }));
+      return untranslated(statement, schema, ctx, `the translation failed: ${(err as Error).message}`);
     }
   }
 

@@ -141,6 +141,9 @@ test('statements about no table, or about tables outside the replica, give nothi
   const [bad] = plans('ALTER TABLE items ADD COLUMN a int FIRST SECOND');
   assert.equal(bad.plan.action, 'quarantine');
   assert.match(bad.plan.reason!, /could not be read: column a: unexpected "SECOND"/);
+  const [created] = plans('CREATE TABLE fresh (a int FIRST SECOND)');
+  assert.deepEqual([created.table, created.plan.action, created.plan.pg_schema, created.plan.pg_table], ['shop.fresh', 'quarantine', 'shop_pg', 'fresh'],
+    'a new table whose definition cannot be read is quarantined too, not left out');
   const [list] = plans('ALTER TABLE items ADD COLUMN (a int, b varchar(3) NOT NULL DEFAULT \'x\'), ADD (c bigint)');
   assert.deepEqual(list.plan.steps.map((st) => rendered(st)), [
     'ALTER TABLE "shop_pg"."items" ADD COLUMN "a" integer',

@@ -2,11 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { resolvePgUrl, type ParsedArgs } from '../../config/resolve.js';
 import { readPgChameleonConfig } from '../../config/pg-chameleon-config.js';
 import { ChameleonError, ErrorCodes, errorMessage } from '../../errors.js';
+import { redactText } from '../../log.js';
 import type { CliCommand } from './index.js';
-
-function masked(url: string): string {
-  return url.replace(/^([a-z0-9+]+:\/\/[^:/?#@]*):[^@/?#]*@/i, '$1:********@');
-}
 
 export const importConfigCommand: CliCommand = {
   summary: 'turn a pg_chameleon 2.x configuration file into add_source calls, all in one transaction (--dry-run: show them)',
@@ -30,7 +27,7 @@ export const importConfigCommand: CliCommand = {
     for (const note of config.notes) process.stderr.write(`note: ${note}\n`);
     if (args.flags.get('dry-run') === true) {
       for (const s of sources) {
-        process.stdout.write(`SELECT sch_chameleon.add_source(${[s.source, masked(s.mysqlUrl), JSON.stringify(s.schemaMappings), JSON.stringify(s.options)]
+        process.stdout.write(`SELECT sch_chameleon.add_source(${[s.source, redactText(s.mysqlUrl), JSON.stringify(s.schemaMappings), JSON.stringify(s.options)]
           .map((v) => `'${v.replace(/'/g, "''")}'`).join(', ')});\n`);
       }
       return 0;
