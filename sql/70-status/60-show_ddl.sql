@@ -11,9 +11,11 @@ AS $$
            (SELECT string_agg(CASE WHEN jsonb_typeof(st) = 'string' THEN st #>> '{}' ELSE 'drop the primary key' END, E';\n')
               FROM jsonb_array_elements(e.plan -> 'steps') st),
            e.plan -> 'notes', e.error, e.resolved_sql, e.resolved_by, e.created_at, e.resolved_at
-    FROM sch_chameleon.t_ddl_events e
+    -- a source named is one that exists: a typo is an error, not an empty list
+    FROM (SELECT CASE WHEN show_ddl.source IS NULL THEN NULL
+                      ELSE (sch_chameleon.fn_source(show_ddl.source, false)).source_id END AS id) f
+    JOIN sch_chameleon.t_ddl_events e ON f.id IS NULL OR e.source_id = f.id
     JOIN sch_chameleon.t_sources s ON s.source_id = e.source_id
-    WHERE show_ddl.source IS NULL OR s.source_name = show_ddl.source
     ORDER BY e.state <> 'quarantined', e.ddl_id
 $$;
 COMMENT ON FUNCTION sch_chameleon.show_ddl(text) IS

@@ -201,6 +201,7 @@ test('a statement PostgreSQL cannot follow quarantines its table, the others go 
   await refuse('SELECT sch_chameleon.resolve_ddl(999999, $1)', [''], /DDL event 999999 does not exist/);
   await refuse('SELECT sch_chameleon.resolve_ddl($1, NULL)', [quarantined.ddl_id], /postgres_sql must not be NULL/);
   await refuse('SELECT sch_chameleon.resolve_ddl(NULL, $1)', [''], /id must not be NULL/);
+  await refuse('SELECT * FROM sch_chameleon.show_ddl($1)', ['nope'], /unknown source "nope"/);
   const applied = (await ddlRows()).find((h) => h.state === 'applied')!;
   await refuse('SELECT sch_chameleon.resolve_ddl($1, $2)', [applied.ddl_id, ''], new RegExp(`DDL event ${applied.ddl_id} is applied, not quarantined`));
   await refuse('SELECT sch_chameleon.resolve_ddl($1, $2)', [quarantined.ddl_id, 'ALTER TABLE q ADD COLUMN seq integer'],
